@@ -1,0 +1,37 @@
+# Two entry points for people (see README): `make book` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: book test env lab clean lint
+
+# Create the locked environment once; redo it when the lock or the package metadata changes.
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
+	$(BIN)/uv pip install --quiet --python $(BIN)/python -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	touch $(STAMP)
+
+env: $(STAMP)
+
+# Build the HTML book into _build/html from the notebooks' committed outputs.
+book: $(STAMP)
+	$(BIN)/jupyter-book build . --keep-going
+	@echo "Open _build/html/index.html"
+
+# Every test: unit tests, nbval re-execution of each notebook under book/, and the book build
+# with warnings as errors (tests/test_book.py). Progress bars stay quiet.
+test: $(STAMP)
+	COURSE_PROGRESS=0 MPLBACKEND=Agg $(BIN)/python -m pytest --nbval --nbval-current-env \
+		--nbval-sanitize-with tests/nbval_sanitize.cfg tests book
+
+lint: $(STAMP)
+	$(BIN)/ruff check course_pkg tests
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab book/
+
+clean:
+	rm -rf _build

@@ -1,0 +1,36 @@
+"""course_pkg: the helpers behind "Bayesian multilevel models in Python".
+
+Modules
+-------
+data
+    Dataset registry, hash-checked downloads and tidy loaders.
+diagnostics
+    The convergence gate, brms-style summaries and parity checks.
+sampling
+    Sampling with the course's defaults (nutpie, fixed seeds, progress bars for people only).
+"""
+
+from course_pkg import data, diagnostics, sampling
+from course_pkg.data import list_datasets, load_dataset
+from course_pkg.diagnostics import (
+    ConvergenceError,
+    ParityError,
+    check_convergence,
+    check_parity,
+    summary_table,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConvergenceError",
+    "ParityError",
+    "check_convergence",
+    "check_parity",
+    "data",
+    "diagnostics",
+    "list_datasets",
+    "load_dataset",
+    "sampling",
+    "summary_table",
+]

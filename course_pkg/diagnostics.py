@@ -1,0 +1,384 @@
+"""Convergence gate, brms-style summaries and parity checks.
+
+Every model fitted in the book goes through :func:`check_convergence`; every chapter ends with
+:func:`check_parity`. ArviZ computes R-hat, ESS and MCSE; this module only applies the course's
+thresholds, formats the table brms users expect, and turns failures into specific exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "ConvergenceError",
+    "ParityError",
+    "DEFAULT_THRESHOLDS",
+    "check_convergence",
+    "check_parity",
+    "convergence_table",
+    "printed_tolerance",
+    "summary_table",
+]
+
+#: The course's convergence standard: R-hat, bulk and tail ESS, divergent transitions.
+DEFAULT_THRESHOLDS = {"rhat_max": 1.01, "ess_bulk_min": 400.0, "ess_tail_min": 400.0,
+                      "max_divergences": 0}
+
+
+class ConvergenceError(RuntimeError):
+    """A fit failed the convergence gate; the message names every offending parameter."""
+
+
+class ParityError(AssertionError):
+    """Estimates differ from the source's reported numbers by more than the stated tolerance."""
+
+
+def _require_idata(idata, argname: str = "idata") -> None:
+    if not isinstance(idata, az.InferenceData):
+        raise TypeError(f"{argname} must be an arviz.InferenceData, got {type(idata).__name__}")
+    if "posterior" not in idata.groups():
+        raise ValueError(f"{argname} has no posterior group; fit the model before checking it")
+
+
+def _var_names(idata, var_names) -> list[str]:
+    available = list(idata.posterior.data_vars)
+    if var_names is None:
+        return available
+    if isinstance(var_names, str):
+        var_names = [var_names]
+    missing = [v for v in var_names if v not in available]
+    if missing:
+        raise ValueError(
+            f"var_names has names not in the posterior: {missing}; available: {available}"
+        )
+    return list(var_names)
+
+
+def convergence_table(idata, var_names: Sequence[str] | None = None) -> pd.DataFrame:
+    """R-hat, bulk and tail ESS for every scalar element of the chosen posterior variables.
+
+    Elements that are constant across all draws (the fixed 1 on a correlation matrix's diagonal,
+    say) carry no information about mixing and are left out.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A fitted model with a ``posterior`` group.
+    var_names : sequence of str, optional
+        Variables to include; all posterior variables by default.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ArviZ's element labels (``"sd[Intercept]"``), columns ``r_hat``,
+        ``ess_bulk``, ``ess_tail``.
+
+    Examples
+    --------
+    >>> import arviz as az
+    >>> idata = az.load_arviz_data("centered_eight")  # doctest: +SKIP
+    >>> convergence_table(idata, ["mu"]).columns.tolist()  # doctest: +SKIP
+    ['r_hat', 'ess_bulk', 'ess_tail']
+    """
+    _require_idata(idata)
+    names = _var_names(idata, var_names)
+    post = idata.posterior[names]
+    # Drop elements with zero spread: R-hat is undefined (NaN) for them and they cannot "fail".
+    spread = post.std(dim=("chain", "draw"))
+    table = az.summary(post, kind="diagnostics", round_to="none")
+    table = table[["r_hat", "ess_bulk", "ess_tail"]]
+    flat = []
+    for name in names:
+        values = np.atleast_1d(spread[name].values).ravel()
+        flat.extend(values.tolist())
+    keep = np.asarray(flat) > 0
+    return table.loc[keep]
+
+
+def check_convergence(
+    idata,
+    var_names: Sequence[str] | None = None,
+    *,
+    rhat_max: float = 1.01,
+    ess_bulk_min: float = 400,
+    ess_tail_min: float = 400,
+    max_divergences: int = 0,
+    reason: str | None = None,
+) -> pd.DataFrame:
+    """Raise unless a fit meets the course's convergence standard.
+
+    The standard: every R-hat at most 1.01, bulk and tail ESS at least 400, and no divergent
+    transitions. A call may loosen a threshold only when it states why in ``reason``; that reason
+    is kept in the returned table's ``attrs`` so it shows up next to the result.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A fitted model with ``posterior`` (and, for divergences, ``sample_stats``) groups.
+    var_names : sequence of str, optional
+        Variables to check; all posterior variables by default.
+    rhat_max, ess_bulk_min, ess_tail_min : float
+        Thresholds; defaults are the course standard.
+    max_divergences : int
+        Largest number of divergent transitions allowed over all chains.
+    reason : str, optional
+        Required when any threshold is looser than the standard.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The :func:`convergence_table`, sorted worst first, with ``attrs`` holding thresholds,
+        divergences and reason.
+
+    Raises
+    ------
+    ConvergenceError
+        With one line per offending parameter (and one for divergences).
+    ValueError
+        A looser threshold without a ``reason``, or a nonsensical threshold.
+
+    Examples
+    --------
+    >>> from course_pkg.diagnostics import check_convergence
+    >>> check_convergence(idata)  # doctest: +SKIP
+    """
+    _require_idata(idata)
+    for argname, value in (("rhat_max", rhat_max), ("ess_bulk_min", ess_bulk_min),
+                           ("ess_tail_min", ess_tail_min)):
+        if not isinstance(value, int | float) or not np.isfinite(value):
+            raise ValueError(f"{argname} must be a finite number, got {value!r}")
+    if rhat_max < 1:
+        raise ValueError(f"rhat_max must be at least 1, got {rhat_max}")
+    if not isinstance(max_divergences, int | np.integer) or max_divergences < 0:
+        raise ValueError(f"max_divergences must be a non-negative int, got {max_divergences!r}")
+    looser = [
+        name
+        for name, value, default, worse in (
+            ("rhat_max", rhat_max, DEFAULT_THRESHOLDS["rhat_max"], rhat_max > 1.01),
+            ("ess_bulk_min", ess_bulk_min, 400, ess_bulk_min < 400),
+            ("ess_tail_min", ess_tail_min, 400, ess_tail_min < 400),
+            ("max_divergences", max_divergences, 0, max_divergences > 0),
+        )
+        if worse
+    ]
+    if looser and not (isinstance(reason, str) and reason.strip()):
+        raise ValueError(
+            f"loosening {', '.join(looser)} beyond the course standard needs reason='...' "
+            "saying why this fit is held to a lower bar"
+        )
+
+    table = convergence_table(idata, var_names)
+    problems = []
+    for label, row in table.iterrows():
+        issues = []
+        if not np.isfinite(row.r_hat) or row.r_hat > rhat_max:
+            issues.append(f"r_hat={row.r_hat:.3f} (> {rhat_max})")
+        if not np.isfinite(row.ess_bulk) or row.ess_bulk < ess_bulk_min:
+            issues.append(f"ess_bulk={row.ess_bulk:.0f} (< {ess_bulk_min:g})")
+        if not np.isfinite(row.ess_tail) or row.ess_tail < ess_tail_min:
+            issues.append(f"ess_tail={row.ess_tail:.0f} (< {ess_tail_min:g})")
+        if issues:
+            problems.append(f"  {label}: " + ", ".join(issues))
+
+    divergences = 0
+    if "sample_stats" in idata.groups() and "diverging" in idata.sample_stats:
+        divergences = int(idata.sample_stats["diverging"].values.sum())
+    if divergences > max_divergences:
+        n_draws = idata.sample_stats["diverging"].size
+        problems.insert(
+            0, f"  divergences: {divergences} of {n_draws} transitions (> {max_divergences})"
+        )
+
+    if problems:
+        shown = problems[:40]
+        if len(problems) > 40:
+            shown.append(f"  ... and {len(problems) - 40} more")
+        raise ConvergenceError(
+            f"the fit fails the convergence gate on {len(problems)} item(s):\n"
+            + "\n".join(shown)
+            + "\nFix the model (parameterisation, priors, sampler settings), not the gate."
+        )
+
+    table = table.sort_values("ess_bulk")  # weakest-mixing elements first
+    table.attrs.update(
+        thresholds={"rhat_max": rhat_max, "ess_bulk_min": ess_bulk_min,
+                    "ess_tail_min": ess_tail_min, "max_divergences": max_divergences},
+        divergences=divergences,
+        reason=reason,
+    )
+    return table
+
+
+def summary_table(
+    idata,
+    var_names: Sequence[str] | None = None,
+    *,
+    prob: float = 0.95,
+    round_to: int | None = 2,
+) -> pd.DataFrame:
+    """A brms-style summary: estimate, error, equal-tailed interval, R-hat, bulk and tail ESS.
+
+    brms prints posterior means, posterior standard deviations and 95% equal-tailed (quantile)
+    intervals; this table does the same so that numbers can be compared line by line.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A fitted model.
+    var_names : sequence of str, optional
+        Variables to include; all posterior variables by default.
+    prob : float
+        Interval mass, between 0 and 1 (default 0.95).
+    round_to : int or None
+        Decimals to round estimates to (ESS are rounded to integers); ``None`` keeps full
+        precision.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``Estimate``, ``Est.Error``, ``l-95% CI``, ``u-95% CI``, ``Rhat``,
+        ``Bulk_ESS``, ``Tail_ESS`` (interval labels follow ``prob``).
+    """
+    _require_idata(idata)
+    if not isinstance(prob, float | int) or not 0 < prob < 1:
+        raise ValueError(f"prob must be a number strictly between 0 and 1, got {prob!r}")
+    names = _var_names(idata, var_names)
+    post = idata.posterior[names]
+    tail = (1 - prob) / 2
+    pct = f"{100 * prob:g}%"
+    stats = az.summary(
+        post,
+        kind="all",
+        round_to="none",
+        stat_funcs={
+            f"l-{pct} CI": lambda x: np.quantile(x, tail),
+            f"u-{pct} CI": lambda x: np.quantile(x, 1 - tail),
+        },
+        extend=True,
+    )
+    out = pd.DataFrame(
+        {
+            "Estimate": stats["mean"],
+            "Est.Error": stats["sd"],
+            f"l-{pct} CI": stats[f"l-{pct} CI"],
+            f"u-{pct} CI": stats[f"u-{pct} CI"],
+            "Rhat": stats["r_hat"],
+            "Bulk_ESS": stats["ess_bulk"],
+            "Tail_ESS": stats["ess_tail"],
+        }
+    )
+    if round_to is not None:
+        cols = ["Estimate", "Est.Error", f"l-{pct} CI", f"u-{pct} CI"]
+        out[cols] = out[cols].round(round_to)
+        out["Rhat"] = out["Rhat"].round(2)
+        out[["Bulk_ESS", "Tail_ESS"]] = out[["Bulk_ESS", "Tail_ESS"]].round(0).astype("Int64")
+    return out
+
+
+def printed_tolerance(decimals: int, mcse: float = 0.0, k: float = 3.0) -> float:
+    """Tolerance for comparing with a number printed to ``decimals`` places.
+
+    Half a unit of the last printed digit (the rounding the source did) plus ``k`` Monte Carlo
+    standard errors of our own estimate.
+
+    Parameters
+    ----------
+    decimals : int
+        Decimal places the source printed (``0.19`` has 2).
+    mcse : float
+        Monte Carlo standard error of our estimate (``arviz.mcse``).
+    k : float
+        How many MCSE to allow (default 3).
+
+    Examples
+    --------
+    >>> printed_tolerance(2, mcse=0.001)
+    0.008
+    """
+    if not isinstance(decimals, int | np.integer) or decimals < 0:
+        raise ValueError(f"decimals must be a non-negative int, got {decimals!r}")
+    if not np.isfinite(mcse) or mcse < 0:
+        raise ValueError(f"mcse must be a non-negative finite number, got {mcse!r}")
+    if k < 0:
+        raise ValueError(f"k must be non-negative, got {k!r}")
+    return round(0.5 * 10.0 ** (-decimals) + k * mcse, 12)
+
+
+def check_parity(
+    ours: Mapping[str, float],
+    reference: Mapping[str, float],
+    tolerance: float | Mapping[str, float],
+    *,
+    source: str = "the source",
+) -> pd.DataFrame:
+    """Compare our estimates with reference numbers; raise on any mismatch.
+
+    Parameters
+    ----------
+    ours : mapping of str to float
+        Our estimates by quantity name.
+    reference : mapping of str to float
+        The source's numbers by the same names; every name must be in ``ours``.
+    tolerance : float or mapping of str to float
+        Largest allowed absolute difference, one for all or one per reference name.
+    source : str
+        Named in the error message.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per reference quantity: ``ours``, ``reference``, ``difference``,
+        ``tolerance``, ``ok``.
+
+    Raises
+    ------
+    ParityError
+        When any ``|ours - reference| > tolerance``; lists each mismatch.
+    KeyError
+        A reference name missing from ``ours`` or from a tolerance mapping.
+
+    Examples
+    --------
+    >>> check_parity({"sigma": 0.049}, {"sigma": 0.05}, 0.005)["ok"].all()
+    np.True_
+    """
+    if not isinstance(ours, Mapping) or not isinstance(reference, Mapping):
+        raise TypeError("ours and reference must be mappings from quantity name to number")
+    if not reference:
+        raise ValueError("reference is empty: a parity check needs at least one number")
+    missing = [k for k in reference if k not in ours]
+    if missing:
+        raise KeyError(f"ours lacks estimates for reference quantities {missing}")
+    if isinstance(tolerance, Mapping):
+        missing_tol = [k for k in reference if k not in tolerance]
+        if missing_tol:
+            raise KeyError(f"tolerance lacks entries for {missing_tol}")
+        tols = {k: float(tolerance[k]) for k in reference}
+    else:
+        tols = {k: float(tolerance) for k in reference}
+    if any(not np.isfinite(t) or t < 0 for t in tols.values()):
+        raise ValueError(f"tolerances must be non-negative finite numbers, got {tols}")
+
+    rows = []
+    for name, ref in reference.items():
+        est = float(ours[name])
+        diff = est - float(ref)
+        rows.append({"quantity": name, "ours": est, "reference": float(ref),
+                     "difference": diff, "tolerance": tols[name],
+                     "ok": bool(np.isfinite(diff) and abs(diff) <= tols[name])})
+    table = pd.DataFrame(rows).set_index("quantity")
+    bad = table[~table["ok"]]
+    if len(bad):
+        lines = [
+            f"  {name}: ours {r.ours:.4g} vs {source} {r.reference:.4g} "
+            f"(difference {r.difference:+.4g}, tolerance {r.tolerance:.4g})"
+            for name, r in bad.iterrows()
+        ]
+        raise ParityError(
+            f"{len(bad)} of {len(table)} quantities differ from {source}:\n" + "\n".join(lines)
+        )
+    return table

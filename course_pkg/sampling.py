@@ -1,0 +1,182 @@
+"""Sampling with the course's defaults: fast NUTS, fixed seeds, progress bars only for people.
+
+Sampling itself is PyMC's and nutpie's; this module fixes the settings every chapter shares and
+adds the log-likelihood that LOO needs (nutpie ignores ``idata_kwargs``).
+
+Progress bars: shown when a person runs a notebook, hidden under CI and nbval. The switch is the
+environment variable ``COURSE_PROGRESS`` (``1``/``0``); when it is unset, bars are hidden if
+``CI`` is set to a true value and shown otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import arviz as az
+import pymc as pm
+
+__all__ = [
+    "PROGRESS_ENV",
+    "SAMPLERS",
+    "fit_bambi",
+    "progressbar_enabled",
+    "sample_pymc",
+]
+
+PROGRESS_ENV = "COURSE_PROGRESS"
+#: NUTS implementations the course can use, by PyMC's ``nuts_sampler`` name.
+SAMPLERS = ("nutpie", "pymc", "numpyro")
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def progressbar_enabled() -> bool:
+    """Whether sampling should draw a progress bar.
+
+    ``COURSE_PROGRESS=1`` or ``0`` decides; otherwise bars are off when ``CI`` is true and on
+    elsewhere.
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ["COURSE_PROGRESS"] = "0"
+    >>> progressbar_enabled()
+    False
+    >>> del os.environ["COURSE_PROGRESS"]
+    """
+    value = os.environ.get(PROGRESS_ENV, "").strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    if value:
+        raise ValueError(f"{PROGRESS_ENV} must be one of 1/0/true/false, got {value!r}")
+    return os.environ.get("CI", "").strip().lower() not in _TRUE
+
+
+def _check_settings(draws, tune, chains, random_seed, sampler, target_accept) -> None:
+    for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < low:
+            raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
+    if not isinstance(random_seed, int) or isinstance(random_seed, bool):
+        raise TypeError(
+            f"random_seed must be an int (the course fixes every seed), got {random_seed!r}"
+        )
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler must be one of {SAMPLERS}, got {sampler!r}")
+    if target_accept is not None and not 0 < target_accept < 1:
+        raise ValueError(f"target_accept must be strictly between 0 and 1, got {target_accept!r}")
+
+
+def sample_pymc(
+    model: pm.Model,
+    *,
+    random_seed: int,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    target_accept: float | None = None,
+    sampler: str = "nutpie",
+    log_likelihood: bool = True,
+    progressbar: bool | None = None,
+    **kwargs,
+) -> az.InferenceData:
+    """Sample a PyMC model with the course's defaults.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The model to sample.
+    random_seed : int
+        Seed; required so that every fit in the course is reproducible.
+    draws, tune, chains : int
+        Posterior draws and warm-up steps per chain, and the number of chains.
+    target_accept : float, optional
+        NUTS step-size adaptation target; the sampler's default when ``None``.
+    sampler : {"nutpie", "pymc", "numpyro"}
+        NUTS implementation.
+    log_likelihood : bool
+        Add the pointwise log-likelihood group (needed for LOO).
+    progressbar : bool, optional
+        Overrides :func:`progressbar_enabled`.
+    **kwargs
+        Passed on to :func:`pymc.sample`.
+
+    Returns
+    -------
+    arviz.InferenceData
+        With ``attrs["sampling_wall_s"]``: wall seconds of compile plus sampling.
+    """
+    if not isinstance(model, pm.Model):
+        raise TypeError(f"model must be a pymc.Model, got {type(model).__name__}")
+    _check_settings(draws, tune, chains, random_seed, sampler, target_accept)
+    if progressbar is None:
+        progressbar = progressbar_enabled()
+    extra = dict(kwargs)
+    if target_accept is not None:
+        extra["target_accept"] = target_accept
+    start = time.perf_counter()
+    with model:
+        idata = pm.sample(
+            draws=draws, tune=tune, chains=chains, random_seed=random_seed,
+            nuts_sampler=sampler, progressbar=progressbar, **extra,
+        )
+        wall = time.perf_counter() - start
+        # nutpie also returns the unconstrained values (``sigma_log__``); keep the model's names.
+        internal = [name for name in idata.posterior.data_vars if name.endswith("__")]
+        if internal:
+            idata.posterior = idata.posterior.drop_vars(internal)
+        if log_likelihood and "log_likelihood" not in idata.groups() and model.observed_RVs:
+            pm.compute_log_likelihood(idata, model=model, progressbar=False)
+    idata.attrs["sampling_wall_s"] = round(wall, 2)
+    idata.attrs["sampler"] = sampler
+    return idata
+
+
+def fit_bambi(
+    model,
+    *,
+    random_seed: int,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    target_accept: float | None = None,
+    sampler: str = "nutpie",
+    log_likelihood: bool = True,
+    progressbar: bool | None = None,
+    **kwargs,
+) -> az.InferenceData:
+    """Fit a :class:`bambi.Model` with the course's defaults.
+
+    Parameters are those of :func:`sample_pymc`; ``model`` is a Bambi model. With nutpie, Bambi
+    ignores ``idata_kwargs``, so the log-likelihood is computed afterwards with
+    :meth:`bambi.Model.compute_log_likelihood`.
+
+    Returns
+    -------
+    arviz.InferenceData
+        With ``attrs["sampling_wall_s"]``.
+    """
+    import bambi as bmb
+
+    if not isinstance(model, bmb.Model):
+        raise TypeError(f"model must be a bambi.Model, got {type(model).__name__}")
+    _check_settings(draws, tune, chains, random_seed, sampler, target_accept)
+    if progressbar is None:
+        progressbar = progressbar_enabled()
+    extra = dict(kwargs)
+    if target_accept is not None:
+        extra["target_accept"] = target_accept
+    start = time.perf_counter()
+    idata = model.fit(
+        draws=draws, tune=tune, chains=chains, random_seed=random_seed,
+        inference_method=sampler, progressbar=progressbar, **extra,
+    )
+    wall = time.perf_counter() - start
+    if log_likelihood and "log_likelihood" not in idata.groups():
+        model.compute_log_likelihood(idata)
+    idata.attrs["sampling_wall_s"] = round(wall, 2)
+    idata.attrs["sampler"] = sampler
+    return idata

@@ -1,0 +1,51 @@
+"""Shared fixtures. Tests read data from ../shared/data (or $COURSE_DATA_DIR) and never go online."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pymc as pm
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+if not os.environ.get("COURSE_DATA_DIR") and SHARED_DATA.is_dir():
+    os.environ["COURSE_DATA_DIR"] = str(SHARED_DATA)
+os.environ.setdefault("COURSE_PROGRESS", "0")
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The folder holding the course CSV files for tests."""
+    path = Path(os.environ["COURSE_DATA_DIR"]) if os.environ.get("COURSE_DATA_DIR") else None
+    if path is None or not path.is_dir():
+        pytest.skip("no local data folder: set COURSE_DATA_DIR to the folder of course CSVs")
+    return path
+
+
+@pytest.fixture(scope="session")
+def good_idata():
+    """A well-specified normal model with plenty of draws: passes the gate."""
+    rng = np.random.default_rng(11)
+    y = rng.normal(1.0, 2.0, size=50)
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 5)
+        sigma = pm.HalfNormal("sigma", 5)
+        pm.Normal("y", mu, sigma, observed=y)
+    from course_pkg.sampling import sample_pymc
+
+    return sample_pymc(model, random_seed=1, draws=600, tune=600, chains=4)
+
+
+@pytest.fixture(scope="session")
+def funnel_idata():
+    """Neal's funnel, centred, with few draws: divergences and poor mixing by construction."""
+    with pm.Model() as model:
+        log_tau = pm.Normal("log_tau", 0, 3)
+        pm.Normal("theta", 0, pm.math.exp(log_tau), shape=8)
+    with model:
+        return pm.sample(draws=200, tune=200, chains=2, random_seed=4, progressbar=False,
+                         nuts_sampler="pymc", compute_convergence_checks=False)

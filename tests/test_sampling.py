@@ -1,0 +1,75 @@
+"""course_pkg.sampling: settings checks, progress switch, log-likelihood, reproducibility."""
+
+from __future__ import annotations
+
+import bambi as bmb
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytest
+
+from course_pkg.sampling import fit_bambi, progressbar_enabled, sample_pymc
+
+
+@pytest.mark.parametrize(
+    "env, expected",
+    [({"COURSE_PROGRESS": "1", "CI": "true"}, True), ({"COURSE_PROGRESS": "0"}, False),
+     ({"CI": "true"}, False), ({}, True)],
+)
+def test_progress_switch(monkeypatch, env, expected):
+    monkeypatch.delenv("COURSE_PROGRESS", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert progressbar_enabled() is expected
+
+
+def test_progress_switch_rejects_junk(monkeypatch):
+    monkeypatch.setenv("COURSE_PROGRESS", "maybe")
+    with pytest.raises(ValueError, match="COURSE_PROGRESS"):
+        progressbar_enabled()
+
+
+def test_log_likelihood_and_wall_time(good_idata):
+    assert "log_likelihood" in good_idata.groups()
+    assert good_idata.attrs["sampling_wall_s"] > 0
+
+
+@pytest.mark.parametrize(
+    "kwargs, err, match",
+    [
+        ({"random_seed": None}, TypeError, "random_seed must be an int"),
+        ({"random_seed": 1, "draws": 0}, ValueError, "draws must be an int"),
+        ({"random_seed": 1, "sampler": "stan"}, ValueError, "sampler must be one of"),
+        ({"random_seed": 1, "target_accept": 1.2}, ValueError, "target_accept"),
+    ],
+)
+def test_bad_settings(kwargs, err, match):
+    with pm.Model() as model:
+        pm.Normal("x")
+    with pytest.raises(err, match=match):
+        sample_pymc(model, **kwargs)
+
+
+def test_wrong_model_types():
+    with pytest.raises(TypeError, match="pymc.Model"):
+        sample_pymc("not a model", random_seed=1)
+    with pytest.raises(TypeError, match="bambi.Model"):
+        fit_bambi("not a model", random_seed=1)
+
+
+def test_same_seed_same_draws():
+    with pm.Model() as model:
+        pm.Normal("x", 0, 1)
+    a = sample_pymc(model, random_seed=5, draws=50, tune=50, chains=2)
+    b = sample_pymc(model, random_seed=5, draws=50, tune=50, chains=2)
+    np.testing.assert_array_equal(a.posterior["x"].values, b.posterior["x"].values)
+
+
+def test_fit_bambi_adds_log_likelihood():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.normal(size=40)})
+    df["y"] = 1 + 0.5 * df["x"] + rng.normal(scale=0.3, size=40)
+    idata = fit_bambi(bmb.Model("y ~ x", df), random_seed=2, draws=300, tune=300, chains=2)
+    assert "log_likelihood" in idata.groups()
+    assert idata.posterior["x"].mean() == pytest.approx(0.5, abs=0.2)
