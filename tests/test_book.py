@@ -1,0 +1,67 @@
+"""The book: table of contents matches the files, notebooks are clean, and the build is warning-free."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        for chapter in part.get("chapters", []):
+            files.append(chapter["file"])
+            files.extend(section["file"] for section in chapter.get("sections", []))
+    return files
+
+
+def book_pages() -> list[Path]:
+    return sorted(p for p in (ROOT / "book").rglob("*")
+                  if p.suffix in {".md", ".ipynb"} and ".ipynb_checkpoints" not in p.parts)
+
+
+def test_toc_lists_exactly_the_pages():
+    listed = set(toc_files())
+    on_disk = {str(p.relative_to(ROOT).with_suffix("")) for p in book_pages()}
+    assert listed - on_disk == set(), "the TOC lists pages that do not exist"
+    assert on_disk - listed == set(), "pages in book/ that the TOC does not list"
+
+
+@pytest.mark.parametrize("nb", [p for p in book_pages() if p.suffix == ".ipynb"],
+                         ids=lambda p: p.name)
+def test_notebook_is_executed_and_clean(nb):
+    data = json.loads(nb.read_text())
+    assert set(data["metadata"]) <= {"kernelspec", "language_info"}, "stray notebook metadata"
+    code = [c for c in data["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    counts = [c.get("execution_count") for c in code]
+    assert counts == list(range(1, len(code) + 1)), "not executed top to bottom in one kernel"
+    for cell in data["cells"]:
+        assert set(cell.get("metadata", {})) <= {"tags"}, "stray cell metadata"
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "error":
+                assert "raises-exception" in cell["metadata"].get("tags", []), (
+                    "unexpected error output committed"
+                )
+
+
+@pytest.mark.book
+def test_book_builds_without_warnings(tmp_path):
+    """`jupyter-book build -n -W --keep-going`: nitpicky, warnings are errors."""
+    jb = Path(sys.executable).parent / "jupyter-book"
+    cmd = [str(jb), "build", str(ROOT), "--path-output",
+           str(tmp_path), "-n", "-W", "--keep-going"]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-5000:]
+    html = tmp_path / "_build" / "html"
+    for page in ["book/intro.html", "book/running.html", "book/bibliography.html"]:
+        assert (html / page).is_file(), page
+    assert "Boatwright" in (html / "book" / "bibliography.html").read_text()
