@@ -24,7 +24,8 @@ book: $(STAMP)
 # Every test: unit tests, nbval re-execution of each notebook under book/, and the book build
 # with warnings as errors (tests/test_book.py). Progress bars stay quiet.
 test: $(STAMP)
-	COURSE_PROGRESS=0 MPLBACKEND=Agg $(BIN)/python -m pytest --nbval --nbval-current-env \
+	$(BIN)/ruff check course_pkg tests scripts
+	COURSE_PROGRESS=0 $(BIN)/python -m pytest --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg tests book
 
 lint: $(STAMP)
