@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-import http.server
 import shutil
-import threading
 
 import pandas as pd
 import pooch
@@ -145,20 +142,11 @@ def test_cached_hash_mismatch_is_rejected(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def local_server(tmp_path):
-    """An HTTP server on 127.0.0.1 serving tmp_path/served; yields (folder, base URL)."""
+def local_server(tmp_path, serve_folder):
+    """A folder served over loopback HTTP; yields (folder, base URL without trailing slash)."""
     served = tmp_path / "served"
     served.mkdir()
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
-    handler.log_message = lambda *args: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield served, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return served, serve_folder(served).rstrip("/")
 
 
 def _serve_as(monkeypatch, name, url):
