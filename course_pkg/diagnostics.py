@@ -24,7 +24,7 @@ __all__ = [
     "summary_table",
 ]
 
-#: The course's convergence standard: R-hat, bulk and tail ESS, divergent transitions.
+#: The course standard for R-hat, bulk and tail ESS, and divergent transitions.
 DEFAULT_THRESHOLDS = {"rhat_max": 1.01, "ess_bulk_min": 400.0, "ess_tail_min": 400.0,
                       "max_divergences": 0}
 
