@@ -88,6 +88,11 @@ def test_every_page_renders(site, browser):
             n_typeset = page.evaluate("document.querySelectorAll('mjx-container').length")
             if n_typeset < n_math:
                 problems.append(f"{rel}: {n_math - n_typeset} of {n_math} math nodes not typeset")
+            tex_errors = page.evaluate(
+                "[...document.querySelectorAll('mjx-merror')].map(e => e.getAttribute('data-mjx-error'))"
+            )
+            if tex_errors:
+                problems.append(f"{rel}: TeX errors: {tex_errors[:3]}")
         body_text = page.evaluate("document.querySelector('main, article, body').innerText")
         if "$$" in body_text:
             problems.append(f"{rel}: raw $$ left in the page text")
