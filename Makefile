@@ -24,12 +24,12 @@ book: $(STAMP)
 # Every test: unit tests, nbval re-execution of each notebook under book/, and the book build
 # with warnings as errors (tests/test_book.py). Progress bars stay quiet.
 test: $(STAMP)
-	$(BIN)/ruff check course_pkg tests scripts
+	$(BIN)/ruff check course_pkg tests scripts bench
 	COURSE_PROGRESS=0 $(BIN)/python -m pytest --nbval --nbval-current-env \
 		--nbval-sanitize-with tests/nbval_sanitize.cfg tests book
 
 lint: $(STAMP)
-	$(BIN)/ruff check course_pkg tests
+	$(BIN)/ruff check course_pkg tests scripts bench
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab book/

@@ -1,0 +1,200 @@
+"""Benchmark every model in the book with each NUTS implementation.
+
+Usage (from the repository root, inside the course environment)::
+
+    python bench/run.py                      # all models, nutpie/pymc/numpyro, median of 3 runs
+    python bench/run.py --models ch02_m2 --samplers nutpie --repeats 1
+
+For each model, sampler and repeat it measures, separately:
+
+* ``build_s``: constructing the model (formula parsing, design matrices, PyMC graph);
+* ``compile_s``: compiling the log density and its gradient (nutpie compiles before sampling; for
+  PyMC's sampler and numpyro compilation happens inside ``pm.sample`` and is counted there);
+* ``sample_s``: warm-up plus sampling;
+* ``min_ess_bulk`` / ``min_ess_tail``: the smallest ESS over all free parameters;
+* ``ess_per_s``: ``min_ess_bulk`` divided by total wall time (build + compile + sample).
+
+Each configuration uses the same draws, tune, chains and seed. Results go to ``bench/results.csv``
+(every run) and ``bench/results.md`` (medians, machine and library versions), which the book's
+performance appendix includes. Timing is done here, never in a unit test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata as md
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pymc as pm
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from bench.models import MODELS, ModelSpec  # noqa: E402
+
+SAMPLERS = ("nutpie", "pymc", "numpyro")
+LIBRARIES = ("pymc", "pytensor", "bambi", "nutpie", "numpyro", "jax", "arviz", "numpy")
+
+
+@dataclass
+class Run:
+    model: str
+    sampler: str
+    repeat: int
+    build_s: float
+    compile_s: float
+    sample_s: float
+    total_s: float
+    min_ess_bulk: float
+    min_ess_tail: float
+    ess_per_s: float
+    max_rhat: float
+    divergences: int
+
+
+def _free_posterior(idata: az.InferenceData, model: pm.Model) -> az.InferenceData:
+    names = [rv.name for rv in model.free_RVs if rv.name in idata.posterior]
+    return idata.posterior[names]
+
+
+def measure(spec: ModelSpec, sampler: str, repeat: int, *, draws: int, tune: int, chains: int,
+            seed: int) -> Run:
+    """Build, compile and sample one model once; return the timings and ESS."""
+    t0 = time.perf_counter()
+    model = spec.build()
+    t1 = time.perf_counter()
+    compile_s = float("nan")
+    if sampler == "nutpie":
+        import nutpie
+
+        compiled = nutpie.compile_pymc_model(model)
+        t2 = time.perf_counter()
+        compile_s = t2 - t1
+        idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
+                              progress_bar=False, target_accept=spec.target_accept or 0.8)
+        t3 = time.perf_counter()
+    else:
+        t2 = t1
+        with model:
+            idata = pm.sample(draws=draws, tune=tune, chains=chains, random_seed=seed,
+                              nuts_sampler=sampler, progressbar=False,
+                              target_accept=spec.target_accept or 0.8,
+                              compute_convergence_checks=False)
+        t3 = time.perf_counter()
+    post = _free_posterior(idata, model)
+    ess_bulk = az.ess(post, method="bulk")
+    ess_tail = az.ess(post, method="tail")
+    rhat = az.rhat(post)
+    min_bulk = float(min(np.nanmin(ess_bulk[v].values) for v in ess_bulk.data_vars))
+    min_tail = float(min(np.nanmin(ess_tail[v].values) for v in ess_tail.data_vars))
+    max_rhat = float(max(np.nanmax(rhat[v].values) for v in rhat.data_vars))
+    divergences = int(idata.sample_stats["diverging"].values.sum())
+    total = t3 - t0
+    return Run(spec.name, sampler, repeat, t1 - t0, compile_s, t3 - t2, total, min_bulk,
+               min_tail, min_bulk / total, max_rhat, divergences)
+
+
+def machine_info() -> dict[str, str]:
+    """CPU, cores, Python and library versions, recorded with every results table."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    info = {"cpu": cpu, "cores": str(os.cpu_count()), "python": platform.python_version()}
+    for lib in LIBRARIES:
+        try:
+            info[lib] = md.version(lib)
+        except md.PackageNotFoundError:
+            info[lib] = "not installed"
+    return info
+
+
+def summarise(runs: pd.DataFrame) -> pd.DataFrame:
+    """Median over repeats for every (model, sampler), with the brms ratio where known."""
+    cols = ["build_s", "compile_s", "sample_s", "total_s", "min_ess_bulk", "min_ess_tail",
+            "ess_per_s", "max_rhat"]
+    med = runs.groupby(["model", "sampler"], sort=False)[cols].median()
+    med["divergences"] = runs.groupby(["model", "sampler"], sort=False)["divergences"].max()
+    med["repeats"] = runs.groupby(["model", "sampler"], sort=False).size()
+    brms = {name: spec.brms_s for name, spec in MODELS.items()}
+    med["brms_s"] = [brms.get(m) for m, _ in med.index]
+    med["speedup_vs_brms"] = med["brms_s"] / med["total_s"]
+    return med.reset_index()
+
+
+def to_markdown(summary: pd.DataFrame, info: dict[str, str], settings: str) -> str:
+    """The results table as Markdown, with the machine and settings it was measured on."""
+    fmt = summary.copy()
+    for col in ("build_s", "compile_s", "sample_s", "total_s"):
+        fmt[col] = fmt[col].map(lambda x: "in sampling" if pd.isna(x) else f"{x:.1f}")
+    for col in ("min_ess_bulk", "min_ess_tail"):
+        fmt[col] = fmt[col].map(lambda x: f"{x:.0f}")
+    fmt["ess_per_s"] = fmt["ess_per_s"].map(lambda x: f"{x:.1f}")
+    fmt["max_rhat"] = fmt["max_rhat"].map(lambda x: f"{x:.3f}")
+    fmt["brms_s"] = fmt["brms_s"].map(lambda x: "" if pd.isna(x) else f"{x:.0f}")
+    fmt["speedup_vs_brms"] = fmt["speedup_vs_brms"].map(
+        lambda x: "" if pd.isna(x) else f"{x:.1f}x")
+    header = ("| model | sampler | build s | compile s | sample s | total s | min bulk ESS "
+              "| min tail ESS | ESS/s | max R-hat | divergences | runs | brms s | vs brms |")
+    lines = [header, "|" + "---|" * 14]
+    for r in fmt.itertuples(index=False):
+        lines.append(
+            f"| {r.model} | {r.sampler} | {r.build_s} | {r.compile_s} | {r.sample_s} | "
+            f"{r.total_s} | {r.min_ess_bulk} | {r.min_ess_tail} | {r.ess_per_s} | {r.max_rhat} | "
+            f"{r.divergences} | {r.repeats} | {r.brms_s} | {r.speedup_vs_brms} |"
+        )
+    machine = ", ".join(f"{k} {v}" for k, v in info.items())
+    return (f"Measured {time.strftime('%Y-%m-%d')} on: {machine}.\n\nSettings: {settings}. "
+            "Medians over runs; ESS/s is min bulk ESS over total wall seconds.\n\n"
+            + "\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmark the book's models.")
+    parser.add_argument("--models", nargs="*", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--samplers", nargs="*", default=list(SAMPLERS), choices=SAMPLERS)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--out", type=Path, default=HERE / "results")
+    args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+
+    runs = []
+    for name in args.models:
+        spec = MODELS[name]
+        for sampler in args.samplers:
+            for repeat in range(args.repeats):
+                run = measure(spec, sampler, repeat, draws=args.draws, tune=args.tune,
+                              chains=args.chains, seed=args.seed)
+                runs.append(run)
+                print(f"{name:>18} {sampler:>8} #{repeat}: total {run.total_s:6.1f} s, "
+                      f"min ESS {run.min_ess_bulk:6.0f}, {run.ess_per_s:6.1f} ESS/s", flush=True)
+    frame = pd.DataFrame([r.__dict__ for r in runs])
+    summary = summarise(frame)
+    settings = (f"{args.chains} chains x {args.draws} draws after {args.tune} tuning steps, "
+                f"seed {args.seed}, {args.repeats} run(s) each")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(args.out.with_suffix(".csv"), index=False)
+    args.out.with_suffix(".md").write_text(to_markdown(summary, machine_info(), settings))
+    print(f"wrote {args.out.with_suffix('.csv')} and {args.out.with_suffix('.md')}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

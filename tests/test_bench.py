@@ -1,0 +1,51 @@
+"""The benchmark harness: every registered model builds, and one short run yields a full table."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pymc as pm
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import run as bench_run  # noqa: E402
+from bench.models import MODELS, ModelSpec  # noqa: E402
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_model_builds(name, data_dir):
+    model = MODELS[name].build()
+    assert isinstance(model, pm.Model)
+    assert model.free_RVs and model.observed_RVs
+
+
+def _tiny() -> pm.Model:
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 1)
+        pm.Normal("y", mu, 1, observed=[0.1, -0.3, 0.4])
+    return model
+
+
+def test_measure_and_summary_with_nutpie():
+    spec = ModelSpec("tiny", 0, "normal mean", _tiny, brms_s=60.0)
+    run = bench_run.measure(spec, "nutpie", 0, draws=200, tune=200, chains=2, seed=1)
+    assert run.build_s >= 0 and run.compile_s > 0 and run.sample_s > 0
+    assert run.total_s >= run.compile_s + run.sample_s
+    assert run.min_ess_bulk > 50 and run.ess_per_s == pytest.approx(run.min_ess_bulk / run.total_s)
+    frame = pd.DataFrame([run.__dict__])
+    bench_run.MODELS["tiny"] = spec
+    try:
+        summary = bench_run.summarise(frame)
+    finally:
+        del bench_run.MODELS["tiny"]
+    assert summary.loc[0, "speedup_vs_brms"] == pytest.approx(60.0 / run.total_s)
+    text = bench_run.to_markdown(summary, bench_run.machine_info(), "test settings")
+    assert "| tiny | nutpie |" in text and "pymc" in text
+
+
+def test_bad_repeats_rejected():
+    with pytest.raises(SystemExit):
+        bench_run.main(["--repeats", "0", "--models", "ch02_m1"])
