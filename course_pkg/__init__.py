@@ -6,11 +6,13 @@ data
     Dataset registry, hash-checked downloads and tidy loaders.
 diagnostics
     The convergence gate, brms-style summaries and parity checks.
+draws
+    Long tables of posterior draws, expected values and predictions (tidybayes' role).
 sampling
     Sampling with the course's defaults (nutpie, fixed seeds, progress bars for people only).
 """
 
-from course_pkg import data, diagnostics, sampling
+from course_pkg import data, diagnostics, draws, sampling
 from course_pkg.data import list_datasets, load_dataset
 from course_pkg.diagnostics import (
     ConvergenceError,
@@ -29,6 +31,7 @@ __all__ = [
     "check_parity",
     "data",
     "diagnostics",
+    "draws",
     "list_datasets",
     "load_dataset",
     "sampling",

@@ -70,6 +70,23 @@ def _check_settings(draws, tune, chains, random_seed, sampler, target_accept) ->
         raise ValueError(f"target_accept must be strictly between 0 and 1, got {target_accept!r}")
 
 
+def _tidy(idata: az.InferenceData, wall: float, sampler: str) -> None:
+    """Keep the model's own variable names and record timings in ``idata.attrs``.
+
+    nutpie also returns the unconstrained values (``sigma_log__``); they are dropped. Timings:
+    ``sampling_wall_s`` is compile plus sampling; ``sampling_s`` is the sampler's own clock for
+    warm-up and draws where the sampler reports it (nutpie), so compile time is the difference.
+    """
+    internal = [name for name in idata.posterior.data_vars if name.endswith("__")]
+    if internal:
+        idata.posterior = idata.posterior.drop_vars(internal)
+    idata.attrs["sampling_wall_s"] = round(wall, 2)
+    idata.attrs["sampler"] = sampler
+    own_clock = idata.posterior.attrs.get("sampling_time")
+    if own_clock is not None:
+        idata.attrs["sampling_s"] = round(float(own_clock), 2)
+
+
 def sample_pymc(
     model: pm.Model,
     *,
@@ -107,7 +124,8 @@ def sample_pymc(
     Returns
     -------
     arviz.InferenceData
-        With ``attrs["sampling_wall_s"]``: wall seconds of compile plus sampling.
+        With ``attrs["sampling_wall_s"]`` (wall seconds of compile plus sampling) and, for nutpie,
+        ``attrs["sampling_s"]`` (warm-up and draws only).
     """
     if not isinstance(model, pm.Model):
         raise TypeError(f"model must be a pymc.Model, got {type(model).__name__}")
@@ -124,14 +142,9 @@ def sample_pymc(
             nuts_sampler=sampler, progressbar=progressbar, **extra,
         )
         wall = time.perf_counter() - start
-        # nutpie also returns the unconstrained values (``sigma_log__``); keep the model's names.
-        internal = [name for name in idata.posterior.data_vars if name.endswith("__")]
-        if internal:
-            idata.posterior = idata.posterior.drop_vars(internal)
+        _tidy(idata, wall, sampler)
         if log_likelihood and "log_likelihood" not in idata.groups() and model.observed_RVs:
             pm.compute_log_likelihood(idata, model=model, progressbar=False)
-    idata.attrs["sampling_wall_s"] = round(wall, 2)
-    idata.attrs["sampler"] = sampler
     return idata
 
 
@@ -157,7 +170,8 @@ def fit_bambi(
     Returns
     -------
     arviz.InferenceData
-        With ``attrs["sampling_wall_s"]``.
+        With ``attrs["sampling_wall_s"]`` and, for nutpie, ``attrs["sampling_s"]``; nutpie's
+        unconstrained copies (``*_log__``) are dropped from the posterior.
     """
     import bambi as bmb
 
@@ -175,8 +189,7 @@ def fit_bambi(
         inference_method=sampler, progressbar=progressbar, **extra,
     )
     wall = time.perf_counter() - start
+    _tidy(idata, wall, sampler)
     if log_likelihood and "log_likelihood" not in idata.groups():
         model.compute_log_likelihood(idata)
-    idata.attrs["sampling_wall_s"] = round(wall, 2)
-    idata.attrs["sampler"] = sampler
     return idata

@@ -73,3 +73,5 @@ def test_fit_bambi_adds_log_likelihood():
     idata = fit_bambi(bmb.Model("y ~ x", df), random_seed=2, draws=300, tune=300, chains=2)
     assert "log_likelihood" in idata.groups()
     assert idata.posterior["x"].mean() == pytest.approx(0.5, abs=0.2)
+    assert not [v for v in idata.posterior.data_vars if v.endswith("__")]
+    assert 0 < idata.attrs["sampling_s"] <= idata.attrs["sampling_wall_s"]
