@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -48,6 +49,21 @@ def test_notebook_is_executed_and_clean(nb):
                 assert "raises-exception" in cell["metadata"].get("tags", []), (
                     "unexpected error output committed"
                 )
+
+
+CHAPTERS = [p for p in book_pages() if p.suffix == ".ipynb" and p.name.startswith("ch")]
+
+
+@pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
+def test_chapter_is_self_sufficient_in_hosted_notebooks(nb):
+    """The first code cell installs course_pkg only when it is missing (Colab, Binder)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from add_bootstrap import bootstrap_source
+
+    data = json.loads(nb.read_text())
+    first = next(c for c in data["cells"] if c["cell_type"] == "code")
+    assert "".join(first["source"]) == bootstrap_source()
+    assert first["outputs"] == [], "locally the bootstrap cell must do nothing"
 
 
 @pytest.mark.book
