@@ -88,9 +88,13 @@ def prior_table(model) -> pd.DataFrame:
     the user when Bambi marked it as exempt from automatic scaling, which Bambi does for every
     prior passed in ``priors=`` or through :meth:`bambi.Model.set_priors`.
 
-    One caveat follows from that rule: after :meth:`bambi.Model.set_priors`, Bambi also marks
-    the *default* prior of an auxiliary parameter (``sigma``) as fixed, so it is then reported
-    as ``"user"``. Pass every prior at construction (as the course does) for an exact table.
+    After :meth:`bambi.Model.set_priors`, Bambi rebuilds all priors and marks every one of them
+    as fixed, so the flag no longer tells user from default: then only the terms named in
+    ``set_priors`` are reported as ``"user"`` and the others as ``"unknown (set_priors was
+    used)"``. Pass every prior at construction (as the course does) for an exact table.
+
+    Note that ``priors={"common": ...}`` at construction also replaces the *intercept's* prior
+    (Bambi treats the intercept as a common term there); set ``"Intercept"`` explicitly too.
 
     Parameters
     ----------
@@ -125,7 +129,16 @@ def prior_table(model) -> pd.DataFrame:
     if not isinstance(model, bmb.Model):
         raise TypeError(f"model must be a bambi.Model, got {type(model).__name__}")
 
-    def source_of(prior) -> str:
+    # After Model.set_priors Bambi rebuilds every prior and marks all of them as fixed, so the
+    # flag no longer separates user from default; only the names passed to set_priors are known.
+    added = {k: v for k, v in getattr(model, "_added_priors", {}).items() if v is not None}
+    named_later = set(added.get("priors") or {})
+
+    def source_of(prior, name: str | None = None, kind: str | None = None) -> str:
+        if added:
+            if name in named_later or (kind is not None and kind in added):
+                return "user"
+            return "unknown (set_priors was used)"
         if getattr(prior, "auto_scale", True) is False:
             return "user"
         return "default (auto-scaled)" if model.auto_scale else "default"
@@ -140,7 +153,7 @@ def prior_table(model) -> pd.DataFrame:
                 hyper = prior.args.get("sigma") if hasattr(prior, "args") else None
                 rows.append({"parameter": f"{prefix}{term_name}_sigma", "class": "sd",
                              "component": comp_name, "prior": _prior_string(hyper),
-                             "source": source_of(prior)})
+                             "source": source_of(prior, term_name, "group_specific")})
                 rows.append({"parameter": f"{prefix}{term_name}", "class": "r",
                              "component": comp_name,
                              "prior": f"Normal(mu: 0, sigma: {prefix}{term_name}_sigma)",
@@ -150,17 +163,20 @@ def prior_table(model) -> pd.DataFrame:
                 rows.append({"parameter": f"{prefix}{term_name}",
                              "class": "Intercept" if is_intercept else "b",
                              "component": comp_name, "prior": _prior_string(prior),
-                             "source": source_of(prior)})
+                             "source": source_of(prior, term_name,
+                                                 None if is_intercept else "common")})
             elif getattr(term, "kind", None) == "offset":
                 continue
             else:  # splines, HSGP and other special terms
                 rows.append({"parameter": f"{prefix}{term_name}", "class": "b",
                              "component": comp_name, "prior": _prior_string(prior),
-                             "source": source_of(prior)})
+                             "source": source_of(prior, term_name)})
     for comp_name, component in model.constant_components.items():
         prior = component.prior
         if isinstance(prior, int | float):
             source = "user (fixed value)"
+        elif added:
+            source = "user" if comp_name in named_later else "unknown (set_priors was used)"
         else:
             source = "user" if getattr(prior, "auto_scale", True) is False else "default"
         rows.append({"parameter": comp_name, "class": comp_name, "component": comp_name,

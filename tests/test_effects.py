@@ -205,3 +205,19 @@ def test_varcorr_bad_input():
     vector_sd = _fake_idata(**{"1|g_sigma": (np.ones((2, 3, 2)), ("k",), {})})
     with pytest.raises(ValueError, match="scalar"):
         varcorr(vector_sd)
+
+
+def test_prior_table_after_set_priors_is_honest(sim_data):
+    m = bmb.Model("y ~ x + (1 | g)", sim_data)
+    m.set_priors(priors={"x": bmb.Prior("Normal", mu=0, sigma=0.5)})
+    by_name = prior_table(m).set_index("parameter")
+    assert by_name.loc["x", "source"] == "user"
+    assert by_name.loc["Intercept", "source"].startswith("unknown")
+    assert by_name.loc["sigma", "source"].startswith("unknown")
+
+
+def test_prior_table_common_key_also_sets_intercept(sim_data):
+    m = bmb.Model("y ~ x", sim_data, priors={"common": bmb.Prior("Normal", mu=0, sigma=0.5)})
+    by_name = prior_table(m).set_index("parameter")
+    assert by_name.loc["Intercept", "prior"] == by_name.loc["x", "prior"]
+    assert by_name.loc["Intercept", "source"] == "user"
