@@ -1,0 +1,435 @@
+"""brms-style accessors for fitted mixed models: priors, fixed effects, random effects, variances.
+
+brms users reach for ``prior_summary``, ``fixef``, ``ranef`` and ``VarCorr`` (and Michael Clark's
+``mixedup::extract_random_effects`` for a tidy table of random effects). Bambi and ArviZ hold the
+same information but not in those shapes, so this module reshapes it. Nothing here is estimated
+anew: every number is a summary of the posterior draws already in the ``InferenceData``.
+
+Naming conventions (Bambi's, also used by the course's hand-written PyMC models):
+
+* common ("fixed") effects are posterior variables named after their term (``Intercept``,
+  ``occasion``);
+* group-specific ("random") effects are named ``<expr>|<group>`` (``1|student``,
+  ``occasion|student``) and have one dimension besides chain and draw, whose coordinates are the
+  group labels; they are deviations from the common effect, as in brms's ``ranef``;
+* their standard deviations are ``<expr>|<group>_sigma``;
+* a correlation between two group-specific effects, where a model has one (Bambi's do not), is
+  named ``cor(<expr1>,<expr2>)|<group>``, e.g. ``cor(Intercept,occasion)|student``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "fixef",
+    "prior_table",
+    "ranef",
+    "varcorr",
+]
+
+_COR_RE = re.compile(r"^cor\((?P<e1>[^,]+),(?P<e2>[^)]+)\)\|(?P<group>.+)$")
+_SAMPLE_DIMS = ("chain", "draw")
+
+
+def _require_idata(idata) -> None:
+    if not isinstance(idata, az.InferenceData):
+        raise TypeError(f"idata must be an arviz.InferenceData, got {type(idata).__name__}")
+    if "posterior" not in idata.groups():
+        raise ValueError("idata has no posterior group; fit the model first")
+
+
+def _check_prob(prob) -> tuple[float, float]:
+    if isinstance(prob, bool) or not isinstance(prob, float | int) or not 0 < prob < 1:
+        raise ValueError(f"prob must be a number strictly between 0 and 1, got {prob!r}")
+    tail = (1 - prob) / 2
+    return tail, 1 - tail
+
+
+def _pct(q: float) -> str:
+    return f"{100 * q:.3g}"
+
+
+def _effect_label(expr: str) -> str:
+    """Bambi writes the intercept of a group term as ``1``; brms and lme4 call it Intercept."""
+    return "Intercept" if expr == "1" else expr
+
+
+def _summarise(draws: np.ndarray, lo: float, hi: float) -> dict[str, float]:
+    """Mean, sd and quantiles over the leading (chain, draw) axes of ``draws``."""
+    flat = draws.reshape(-1, *draws.shape[2:])
+    return {
+        "mean": flat.mean(axis=0),
+        "sd": flat.std(axis=0, ddof=1),
+        "lo": np.quantile(flat, lo, axis=0),
+        "hi": np.quantile(flat, hi, axis=0),
+    }
+
+
+def _prior_string(prior) -> str:
+    if prior is None:
+        return "(none)"
+    if isinstance(prior, int | float):
+        return f"scalar {prior}"
+    return str(prior)
+
+
+def prior_table(model) -> pd.DataFrame:
+    """Every parameter of a Bambi model with its prior and who chose it (brms ``prior_summary``).
+
+    Bambi prints priors with ``print(model)`` but does not say which were set by the user and
+    which are its (automatically scaled) defaults; brms's ``prior_summary`` does. This function
+    is hand-written because no library provides that table for Bambi. A prior counts as set by
+    the user when Bambi marked it as exempt from automatic scaling, which Bambi does for every
+    prior passed in ``priors=`` or through :meth:`bambi.Model.set_priors`.
+
+    After :meth:`bambi.Model.set_priors`, Bambi rebuilds all priors and marks every one of them
+    as fixed, so the flag no longer tells user from default: then only the terms named in
+    ``set_priors`` are reported as ``"user"`` and the others as ``"unknown (set_priors was
+    used)"``. Pass every prior at construction (as the course does) for an exact table.
+
+    Note that ``priors={"common": ...}`` at construction also replaces the *intercept's* prior
+    (Bambi treats the intercept as a common term there); set ``"Intercept"`` explicitly too.
+
+    Parameters
+    ----------
+    model : bambi.Model
+        A Bambi model (built or not; priors are complete once the model exists).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per parameter: ``parameter`` (the name in the posterior), ``class`` (brms's
+        classes: ``Intercept``, ``b``, ``sd`` for group-level standard deviations, ``r`` for the
+        group-level effects themselves, or the name of an auxiliary parameter such as
+        ``sigma``), ``component`` (the distributional parameter the term belongs to), ``prior``
+        and ``source`` (``"user"``, ``"default (auto-scaled)"``, ``"default"`` or
+        ``"hierarchical"`` for group effects whose prior is implied by their standard
+        deviation).
+
+    Raises
+    ------
+    TypeError
+        If ``model`` is not a :class:`bambi.Model`.
+
+    Examples
+    --------
+    >>> import bambi as bmb  # doctest: +SKIP
+    >>> model = bmb.Model("y ~ x + (1 | g)", df, priors={"x": bmb.Prior("Normal", mu=0, sigma=1)})
+    >>> prior_table(model)  # doctest: +SKIP
+    """
+    import bambi as bmb
+    from bambi.terms import CommonTerm, GroupSpecificTerm
+
+    if not isinstance(model, bmb.Model):
+        raise TypeError(f"model must be a bambi.Model, got {type(model).__name__}")
+
+    # After Model.set_priors Bambi rebuilds every prior and marks all of them as fixed, so the
+    # flag no longer separates user from default; only the names passed to set_priors are known.
+    added = {k: v for k, v in getattr(model, "_added_priors", {}).items() if v is not None}
+    named_later = set(added.get("priors") or {})
+
+    def source_of(prior, name: str | None = None, kind: str | None = None) -> str:
+        if added:
+            if name in named_later or (kind is not None and kind in added):
+                return "user"
+            return "unknown (set_priors was used)"
+        if getattr(prior, "auto_scale", True) is False:
+            return "user"
+        return "default (auto-scaled)" if model.auto_scale else "default"
+
+    parent = model.family.likelihood.parent
+    rows = []
+    for comp_name, component in model.distributional_components.items():
+        prefix = "" if comp_name == parent else f"{comp_name}_"
+        for term_name, term in component.terms.items():
+            prior = term.prior
+            if isinstance(term, GroupSpecificTerm):
+                hyper = prior.args.get("sigma") if hasattr(prior, "args") else None
+                rows.append({"parameter": f"{prefix}{term_name}_sigma", "class": "sd",
+                             "component": comp_name, "prior": _prior_string(hyper),
+                             "source": source_of(prior, term_name, "group_specific")})
+                rows.append({"parameter": f"{prefix}{term_name}", "class": "r",
+                             "component": comp_name,
+                             "prior": f"Normal(mu: 0, sigma: {prefix}{term_name}_sigma)",
+                             "source": "hierarchical"})
+            elif isinstance(term, CommonTerm):
+                is_intercept = getattr(term, "kind", None) == "intercept"
+                rows.append({"parameter": f"{prefix}{term_name}",
+                             "class": "Intercept" if is_intercept else "b",
+                             "component": comp_name, "prior": _prior_string(prior),
+                             "source": source_of(prior, term_name,
+                                                 None if is_intercept else "common")})
+            elif getattr(term, "kind", None) == "offset":
+                continue
+            else:  # splines, HSGP and other special terms
+                rows.append({"parameter": f"{prefix}{term_name}", "class": "b",
+                             "component": comp_name, "prior": _prior_string(prior),
+                             "source": source_of(prior, term_name)})
+    for comp_name, component in model.constant_components.items():
+        prior = component.prior
+        if isinstance(prior, int | float):
+            source = "user (fixed value)"
+        elif added:
+            source = "user" if comp_name in named_later else "unknown (set_priors was used)"
+        else:
+            source = "user" if getattr(prior, "auto_scale", True) is False else "default"
+        rows.append({"parameter": comp_name, "class": comp_name, "component": comp_name,
+                     "prior": _prior_string(prior), "source": source})
+    return pd.DataFrame(rows, columns=["parameter", "class", "component", "prior", "source"])
+
+
+def fixef(
+    idata,
+    model=None,
+    *,
+    var_names: Sequence[str] | None = None,
+    prob: float = 0.95,
+) -> pd.DataFrame:
+    """Posterior summaries of the common ("fixed") effects, as brms's ``fixef``.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A fitted model.
+    model : bambi.Model, optional
+        The Bambi model; its common terms (of the distributional parameter that the likelihood
+        is centred on) name the variables to summarise.
+    var_names : sequence of str, optional
+        Names of the common effects, for models without a Bambi object (hand-written PyMC).
+        Exactly one of ``model`` and ``var_names`` must be given.
+    prob : float
+        Interval mass (default 0.95, equal-tailed as in brms).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by term (one row per element for vector-valued terms), columns ``Estimate``,
+        ``Est.Error``, ``Q2.5``, ``Q97.5`` (labels follow ``prob``).
+
+    Raises
+    ------
+    TypeError
+        ``idata`` is not InferenceData, or ``model`` is not a Bambi model.
+    ValueError
+        Neither or both of ``model`` and ``var_names``; names not in the posterior; bad
+        ``prob``.
+
+    Examples
+    --------
+    >>> fixef(idata, model)  # doctest: +SKIP
+               Estimate  Est.Error      Q2.5     Q97.5
+    Intercept  2.599...
+    """
+    _require_idata(idata)
+    lo, hi = _check_prob(prob)
+    if (model is None) == (var_names is None):
+        raise ValueError("give exactly one of model (a bambi.Model) and var_names")
+    if model is not None:
+        import bambi as bmb
+
+        if not isinstance(model, bmb.Model):
+            raise TypeError(f"model must be a bambi.Model, got {type(model).__name__}")
+        parent = model.components[model.family.likelihood.parent]
+        names = list(parent.common_terms)
+        if parent.intercept_term is not None:
+            names.insert(0, parent.intercept_term.name)
+    else:
+        names = [var_names] if isinstance(var_names, str) else list(var_names)
+    missing = [n for n in names if n not in idata.posterior]
+    if missing:
+        raise ValueError(f"var_names has names not in the posterior: {missing}")
+    rows = {}
+    for name in names:
+        da = idata.posterior[name]
+        stats = _summarise(da.values, lo, hi)
+        extra = [d for d in da.dims if d not in _SAMPLE_DIMS]
+        if not extra:
+            rows[name] = {k: float(v) for k, v in stats.items()}
+            continue
+        labels = pd.MultiIndex.from_product([da.coords[d].values for d in extra])
+        for i, lab in enumerate(labels):
+            idx = np.unravel_index(i, da.shape[2:])
+            key = f"{name}[{', '.join(str(x) for x in lab)}]"
+            rows[key] = {k: float(np.asarray(v)[idx]) for k, v in stats.items()}
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.columns = ["Estimate", "Est.Error", f"Q{_pct(lo)}", f"Q{_pct(hi)}"]
+    return out
+
+
+def _group_vars(idata) -> list[str]:
+    """Posterior variables holding group-specific effects (``<expr>|<group>``)."""
+    names = []
+    for name, da in idata.posterior.data_vars.items():
+        if "|" not in name or name.endswith("__") or name.endswith("_sigma"):
+            continue
+        if _COR_RE.match(name) or name.endswith("_offset"):
+            continue
+        if len([d for d in da.dims if d not in _SAMPLE_DIMS]) >= 1:
+            names.append(name)
+    return names
+
+
+def ranef(
+    idata,
+    var_names: Sequence[str] | None = None,
+    *,
+    prob: float = 0.95,
+) -> pd.DataFrame:
+    """Group-specific ("random") effects as one tidy table, as ``mixedup::extract_random_effects``.
+
+    brms's ``ranef`` returns a three-dimensional array per grouping factor; the tidy long table
+    (one row per group and effect) is easier to filter, join and plot. Values are posterior
+    means of the deviations from the common effect, ``se`` is the posterior standard deviation,
+    and the bounds are equal-tailed quantiles.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A fitted model whose group-specific effects follow Bambi's names (``1|student``).
+    var_names : sequence of str, optional
+        Which group-specific variables to include; all of them by default.
+    prob : float
+        Interval mass (default 0.95).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``group_var``, ``effect`` (``Intercept`` for ``1|...``), ``group``, ``value``,
+        ``se``, ``lower_2.5``, ``upper_97.5`` (labels follow ``prob``); rows ordered by effect,
+        then group, as in the variable's coordinates.
+
+    Raises
+    ------
+    TypeError
+        ``idata`` is not InferenceData.
+    ValueError
+        No group-specific effects found, a name that is not one, a variable with more than one
+        dimension besides chain and draw (e.g. a categorical response's), or bad ``prob``.
+
+    Examples
+    --------
+    >>> ranef(idata).head(2)  # doctest: +SKIP
+      group_var     effect group  value     se  lower_2.5  upper_97.5
+    0   student  Intercept     1 -0.203  0.117     -0.432       0.024
+    """
+    _require_idata(idata)
+    lo, hi = _check_prob(prob)
+    available = _group_vars(idata)
+    if var_names is None:
+        names = available
+        if not names:
+            raise ValueError(
+                "no group-specific effects (variables named '<expr>|<group>') in the posterior"
+            )
+    else:
+        names = [var_names] if isinstance(var_names, str) else list(var_names)
+        wrong = [n for n in names if n not in available]
+        if wrong:
+            raise ValueError(
+                f"var_names has names that are not group-specific effects: {wrong}; "
+                f"available: {available}"
+            )
+    frames = []
+    for name in names:
+        da = idata.posterior[name]
+        extra = [d for d in da.dims if d not in _SAMPLE_DIMS]
+        if len(extra) != 1:
+            raise ValueError(
+                f"{name!r} has dimensions {extra} besides chain and draw; ranef handles one "
+                "(the groups). Select a slice first."
+            )
+        expr, group_var = name.split("|", 1)
+        stats = _summarise(da.values, lo, hi)
+        frames.append(pd.DataFrame({
+            "group_var": group_var,
+            "effect": _effect_label(expr),
+            "group": [str(g) for g in da.coords[extra[0]].values],
+            "value": stats["mean"],
+            "se": stats["sd"],
+            f"lower_{_pct(lo)}": stats["lo"],
+            f"upper_{_pct(hi)}": stats["hi"],
+        }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def varcorr(
+    idata,
+    *,
+    residual: str | None = "sigma",
+    prob: float = 0.95,
+) -> pd.DataFrame:
+    """Standard deviations and correlations of the group-level effects, as brms's ``VarCorr``.
+
+    Reads ``<expr>|<group>_sigma`` (standard deviations), ``cor(<e1>,<e2>)|<group>``
+    (correlations, where the model has them) and the residual standard deviation.
+
+    Parameters
+    ----------
+    idata : arviz.InferenceData
+        A fitted model.
+    residual : str or None
+        Name of the residual standard deviation (``"sigma"`` for Gaussian models); ``None`` or
+        a name absent from the posterior leaves it out.
+    prob : float
+        Interval mass (default 0.95).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``group_var``, ``term`` (``sd(Intercept)``, ``cor(Intercept,occasion)``,
+        ``sigma``), ``Estimate``, ``Est.Error``, ``Q2.5``, ``Q97.5``; the residual row has
+        ``group_var`` ``"Residual"``.
+
+    Raises
+    ------
+    TypeError
+        ``idata`` is not InferenceData.
+    ValueError
+        No standard deviations found, or bad ``prob``.
+
+    Examples
+    --------
+    >>> varcorr(idata)  # doctest: +SKIP
+      group_var                     term  Estimate ...
+    0   student            sd(Intercept)     0.212 ...
+    """
+    _require_idata(idata)
+    lo, hi = _check_prob(prob)
+    rows = []
+    for name, da in idata.posterior.data_vars.items():
+        if name.endswith("__"):
+            continue
+        match = _COR_RE.match(name)
+        if "|" in name and name.endswith("_sigma") and not match:
+            expr, group_var = name[: -len("_sigma")].split("|", 1)
+            term, kind = f"sd({_effect_label(expr)})", 0
+        elif match:
+            group_var = match["group"]
+            term = f"cor({_effect_label(match['e1'])},{_effect_label(match['e2'])})"
+            kind = 1
+        else:
+            continue
+        if [d for d in da.dims if d not in _SAMPLE_DIMS]:
+            raise ValueError(f"{name!r} is not a scalar per draw; varcorr expects scalars")
+        stats = _summarise(da.values, lo, hi)
+        rows.append((group_var, kind, {"group_var": group_var, "term": term,
+                                       **{k: float(v) for k, v in stats.items()}}))
+    if not rows:
+        raise ValueError(
+            "no group-level standard deviations (variables named '<expr>|<group>_sigma')"
+        )
+    rows.sort(key=lambda r: (r[0], r[1]))  # by group, sds before correlations
+    records = [r[2] for r in rows]
+    if residual is not None and residual in idata.posterior:
+        stats = _summarise(idata.posterior[residual].values, lo, hi)
+        records.append({"group_var": "Residual", "term": residual,
+                        **{k: float(v) for k, v in stats.items()}})
+    out = pd.DataFrame(records)
+    return out.rename(columns={"mean": "Estimate", "sd": "Est.Error",
+                               "lo": f"Q{_pct(lo)}", "hi": f"Q{_pct(hi)}"})
