@@ -1,0 +1,232 @@
+"""Tests for the correlated varying-effects builder: recovery, equivalence with Bambi, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from course_pkg.correlated import CorrelatedModel, FormulaError, Prior, split_group_terms
+from course_pkg.diagnostics import check_convergence
+
+
+def _interval(idata, name, sel=None):
+    da = idata.posterior[name]
+    if sel:
+        da = da.sel(sel)
+    lo, hi = da.quantile([0.025, 0.975], dim=("chain", "draw")).values
+    return float(lo), float(hi)
+
+
+def _covers(idata, name, truth, sel=None):
+    lo, hi = _interval(idata, name, sel)
+    assert lo <= truth <= hi, f"{name}{sel or ''}: 95% interval [{lo:.3f}, {hi:.3f}] misses {truth}"
+
+
+@pytest.fixture(scope="module")
+def slopes_data():
+    """150 groups, correlated intercepts and slopes (SDs 1.0 and 0.5, correlation 0.5)."""
+    rng = np.random.default_rng(2024)
+    n_g, n_per = 150, 6
+    sd, rho = np.array([1.0, 0.5]), 0.5
+    cov = np.diag(sd) @ np.array([[1, rho], [rho, 1]]) @ np.diag(sd)
+    effects = rng.multivariate_normal(np.zeros(2), cov, size=n_g)
+    g = np.repeat(np.arange(n_g), n_per)
+    x = rng.normal(size=n_g * n_per)
+    y = 2.0 + effects[g, 0] + (1.0 + effects[g, 1]) * x + rng.normal(0, 0.5, size=len(g))
+    return pd.DataFrame({"y": y, "x": x, "g": pd.Categorical([f"g{i:03d}" for i in g])})
+
+
+@pytest.fixture(scope="module")
+def slopes_fit(slopes_data):
+    priors = {"Intercept": Prior("Normal", mu=0, sigma=5), "b": Prior("Normal", mu=0, sigma=5),
+              "sd": Prior("HalfNormal", sigma=2), "cor": 2, "sigma": Prior("HalfNormal", sigma=2)}
+    # Six observations per group with sigma = 0.5 pin each group down: the centred form suits.
+    model = CorrelatedModel("y ~ 1 + x + (1 + x | g)", slopes_data, priors=priors,
+                            noncentered=False)
+    idata = model.fit(random_seed=7, draws=500, tune=500, chains=4)
+    return model, idata
+
+
+@pytest.mark.slow
+def test_recovery_of_correlated_intercepts_and_slopes(slopes_fit):
+    model, idata = slopes_fit
+    check_convergence(idata, ["Intercept", "b", "sigma", "sd_g", "cor_g"])
+    assert "log_likelihood" in idata.groups()
+    assert list(idata.posterior["sd_g"].coords["g__coef"].values) == ["Intercept", "x"]
+    _covers(idata, "Intercept", 2.0)
+    _covers(idata, "b", 1.0, {"b_dim": "x"})
+    _covers(idata, "sigma", 0.5)
+    _covers(idata, "sd_g", 1.0, {"g__coef": "Intercept"})
+    _covers(idata, "sd_g", 0.5, {"g__coef": "x"})
+    _covers(idata, "cor_g", 0.5, {"g__coef": "Intercept", "g__coef_bis": "x"})
+    assert idata.posterior["r_g"].sizes["g__level"] == 150
+
+
+@pytest.mark.slow
+def test_prediction_for_data_new_data_and_new_groups(slopes_fit, slopes_data):
+    model, idata = slopes_fit
+    mean = model.predict(idata, kind="mean")
+    assert mean.shape == (4, 500, len(slopes_data))
+    resid = slopes_data["y"].to_numpy() - mean.mean(("chain", "draw")).to_numpy()
+    assert resid.std() < 0.6
+    new = pd.DataFrame({"x": [0.0, 0.0], "g": ["g000", "somebody_new"]})
+    with pytest.raises(ValueError, match="allow_new_levels"):
+        model.predict(idata, new)
+    draws = model.predict(idata, new, kind="mean", allow_new_levels=True)
+    # A new group's expected value at x = 0 spreads like Intercept + N(0, sd_Intercept^2).
+    spread = float(draws.isel(obs=1).std())
+    assert 0.8 < spread < 1.3
+    obs = model.predict(idata, new, kind="response", allow_new_levels=True, random_seed=3)
+    assert float(obs.isel(obs=0).std()) > float(draws.isel(obs=0).std())
+
+
+@pytest.mark.slow
+def test_independent_option_matches_bambi():
+    import bambi as bmb
+
+    from course_pkg.sampling import fit_bambi
+
+    rng = np.random.default_rng(5)
+    n_g, n_per = 20, 6
+    g = np.repeat(np.arange(n_g), n_per)
+    x = rng.normal(size=len(g))
+    a, b = rng.normal(0, 1.0, n_g), rng.normal(0, 0.5, n_g)
+    df = pd.DataFrame({"y": 1 + a[g] + (0.5 + b[g]) * x + rng.normal(0, 0.7, len(g)),
+                       "x": x, "g": pd.Categorical([f"g{i}" for i in g])})
+    ours = CorrelatedModel(
+        "y ~ 1 + x + (1 + x || g)", df,
+        priors={"Intercept": Prior("Normal", mu=0, sigma=5), "b": Prior("Normal", mu=0, sigma=5),
+                "sd": Prior("HalfNormal", sigma=2), "sigma": Prior("HalfNormal", sigma=2)},
+    )
+    assert "cor_g" not in ours.prior_table()["class"].tolist()
+    theirs = bmb.Model(
+        "y ~ 1 + x + (1 + x | g)", df,
+        priors={"Intercept": bmb.Prior("Normal", mu=0, sigma=5),
+                "x": bmb.Prior("Normal", mu=0, sigma=5),
+                "1|g": bmb.Prior("Normal", mu=0, sigma=bmb.Prior("HalfNormal", sigma=2)),
+                "x|g": bmb.Prior("Normal", mu=0, sigma=bmb.Prior("HalfNormal", sigma=2)),
+                "sigma": bmb.Prior("HalfNormal", sigma=2)},
+    )
+    ia = ours.fit(random_seed=11, draws=1000, tune=1000, chains=4)
+    ib = fit_bambi(theirs, random_seed=12, draws=1000, tune=1000, chains=4)
+    check_convergence(ia, ["Intercept", "b", "sigma", "sd_g"])
+    pairs = [
+        (ia.posterior["Intercept"], ib.posterior["Intercept"]),
+        (ia.posterior["b"].sel(b_dim="x"), ib.posterior["x"]),
+        (ia.posterior["sigma"], ib.posterior["sigma"]),
+        (ia.posterior["sd_g"].sel(g__coef="Intercept"), ib.posterior["1|g_sigma"]),
+        (ia.posterior["sd_g"].sel(g__coef="x"), ib.posterior["x|g_sigma"]),
+    ]
+    import arviz as az
+
+    for pa, pb in pairs:
+        ma, mb = float(pa.mean()), float(pb.mean())
+        se = np.hypot(float(az.mcse(pa.to_numpy())), float(az.mcse(pb.to_numpy())))
+        # 4 MCSE plus 1% of the posterior SD for the tiny bias the two samplers may differ by.
+        assert abs(ma - mb) < 4 * se + 0.01 * float(pa.std()), (pa.name, ma, mb, se)
+
+
+@pytest.mark.slow
+def test_scale_formula_and_shared_block_recover_location_scale_correlation():
+    rng = np.random.default_rng(8)
+    n_g, n_per = 80, 25
+    sd, rho = np.array([1.0, 0.4]), 0.6
+    cov = np.diag(sd) @ np.array([[1, rho], [rho, 1]]) @ np.diag(sd)
+    eff = rng.multivariate_normal(np.zeros(2), cov, size=n_g)
+    g = np.repeat(np.arange(n_g), n_per)
+    y = 1.0 + eff[g, 0] + rng.normal(size=len(g)) * np.exp(-0.5 + eff[g, 1])
+    df = pd.DataFrame({"y": y, "g": [f"p{i}" for i in g]})
+    model = CorrelatedModel("y ~ 1 + (1 |i| g)", df, sigma="sigma ~ 1 + (1 |i| g)",
+                            priors={"sd": Prior("HalfNormal", sigma=1), "cor": 2})
+    assert [b.coef_labels for b in model.blocks] == [["Intercept", "sigma_Intercept"]]
+    idata = model.fit(random_seed=3, draws=500, tune=500, chains=4)
+    check_convergence(idata, ["Intercept", "sigma_Intercept", "sd_g", "cor_g"])
+    _covers(idata, "Intercept", 1.0)
+    _covers(idata, "sigma_Intercept", -0.5)
+    _covers(idata, "sd_g", 1.0, {"g__coef": "Intercept"})
+    _covers(idata, "sd_g", 0.4, {"g__coef": "sigma_Intercept"})
+    _covers(idata, "cor_g", rho, {"g__coef": "Intercept", "g__coef_bis": "sigma_Intercept"})
+    lo, _ = _interval(idata, "cor_g", {"g__coef": "Intercept", "g__coef_bis": "sigma_Intercept"})
+    assert lo > 0  # the correlation is detected, not merely covered
+    sig = model.predict(idata, kind="sigma")
+    assert sig.shape[-1] == len(df) and float(sig.min()) > 0
+
+
+@pytest.mark.slow
+def test_two_outcomes_with_residual_and_shared_group_correlation():
+    rng = np.random.default_rng(9)
+    n_g, n_per = 40, 8
+    u = rng.multivariate_normal([0, 0], [[1.0, 0.3], [0.3, 0.25]], size=n_g)
+    g = np.repeat(np.arange(n_g), n_per)
+    e = rng.multivariate_normal([0, 0], [[1.0, 0.6 * 0.5], [0.6 * 0.5, 0.25]], size=len(g))
+    x = rng.normal(size=len(g))
+    df = pd.DataFrame({"y1": 1 + 0.5 * x + u[g, 0] + e[:, 0], "y2": -1 + u[g, 1] + e[:, 1],
+                       "x": x, "g": [f"s{i}" for i in g]})
+    model = CorrelatedModel(["y1 ~ x + (1 |c| g)", "y2 ~ 1 + (1 |c| g)"], df,
+                            priors={"sd": Prior("HalfNormal", sigma=1), "rescor": 2})
+    assert model.blocks[0].coef_labels == ["y1_Intercept", "y2_Intercept"]
+    idata = model.fit(random_seed=4, draws=500, tune=500, chains=4)
+    check_convergence(idata, ["y1_Intercept", "y1_b", "y2_Intercept", "sigma_y1", "sigma_y2",
+                              "rescor", "sd_g", "cor_g"])
+    _covers(idata, "rescor", 0.6)
+    _covers(idata, "sigma_y2", 0.5)
+    _covers(idata, "y1_b", 0.5, {"y1_b_dim": "x"})
+    lo, _ = _interval(idata, "rescor")
+    assert lo > 0.4
+    assert idata.log_likelihood["Y"].sizes["obs"] == len(df)
+    pred = model.predict(idata, kind="response")
+    assert pred.dims == ("chain", "draw", "obs", "response")
+
+
+# ---------------------------------------------------------------------- bad input (no sampling)
+
+
+@pytest.fixture
+def small():
+    return pd.DataFrame({"y": np.arange(8.0), "x": np.linspace(0, 1, 8), "g": list("aabbccdd"),
+                         "one": ["z"] * 8})
+
+
+def test_unknown_column(small):
+    with pytest.raises(KeyError, match=r"\['nope'\]"):
+        CorrelatedModel("y ~ x + (1 | nope)", small)
+
+
+def test_grouping_factor_with_one_level(small):
+    with pytest.raises(ValueError, match="'one'.*at least two groups"):
+        CorrelatedModel("y ~ x + (1 | one)", small)
+
+
+@pytest.mark.parametrize(
+    ("formula", "match"),
+    [("y ~ x + (1 | a/b)", "nested grouping"), ("y ~ x + s(x)", r"brms's s\(\)"),
+     ("y ~ x + (1 | g | h | k)", "bars"), ("log(y) ~ x", "single column name"),
+     ("y ~ x + (1 | g + x)", "grouping factor must be"), ("y ~ x + (1 |2a| g)", "block ID")],
+)
+def test_unsupported_syntax(small, formula, match):
+    with pytest.raises(FormulaError, match=match):
+        CorrelatedModel(formula, small)
+
+
+def test_prior_for_missing_class(small):
+    with pytest.raises(ValueError, match=r"\['cor'\].*classes are"):
+        CorrelatedModel("y ~ x + (1 | g)", small, priors={"cor": 2})
+    with pytest.raises(TypeError, match="Prior"):
+        CorrelatedModel("y ~ x + (1 | g)", small, priors={"sd": 3})
+
+
+def test_split_group_terms():
+    common, segs = split_group_terms("x + I(x**2) + (1 + x |i| g) + (1 || h:k)")
+    assert common == "x + I(x**2)"
+    assert [(s.expr, s.factor, s.correlated, s.label) for s in segs] == [
+        ("1 + x", "g", True, "i"), ("1", "h:k", False, None)]
+
+
+def test_blocks_and_defaults(small):
+    m = CorrelatedModel("y ~ x + (1 + x | g)", small)
+    assert [b.coef_labels for b in m.blocks] == [["Intercept", "x"]]
+    assert {"Intercept", "b", "sigma", "sd_g", "cor_g"} <= set(m.prior_table()["class"])
+    m2 = CorrelatedModel("y ~ x + (1 + x | g)", small, correlated=False)
+    assert "cor_g" not in m2.prior_table()["class"].tolist()
+    assert {"z_g", "sd_g", "r_g"} <= set(m2.model.named_vars)
