@@ -2,6 +2,8 @@
 
 Modules
 -------
+correlated
+    Correlated varying effects (LKJ) from a formula, scale formulas and two-outcome models.
 data
     Dataset registry, hash-checked downloads and tidy loaders.
 diagnostics
@@ -10,11 +12,15 @@ effects
     brms-style accessors for fitted models: prior table, fixef, ranef, VarCorr.
 draws
     Long tables of posterior draws, expected values and predictions (tidybayes' role).
+simulate
+    The virus-load simulator of chapter 1.
+virus
+    PyMC builders for chapter 1's nonlinear virus-load models.
 sampling
     Sampling with the course's defaults (nutpie, fixed seeds, progress bars for people only).
 """
 
-from course_pkg import data, diagnostics, draws, effects, sampling
+from course_pkg import correlated, data, diagnostics, draws, effects, sampling, simulate, virus
 from course_pkg.data import list_datasets, load_dataset
 from course_pkg.diagnostics import (
     ConvergenceError,
@@ -31,6 +37,7 @@ __all__ = [
     "ParityError",
     "check_convergence",
     "check_parity",
+    "correlated",
     "data",
     "diagnostics",
     "draws",
@@ -38,5 +45,7 @@ __all__ = [
     "list_datasets",
     "load_dataset",
     "sampling",
+    "simulate",
     "summary_table",
+    "virus",
 ]

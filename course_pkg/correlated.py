@@ -40,6 +40,7 @@ import xarray as xr
 __all__ = [
     "CorrelatedModel",
     "FormulaError",
+    "GroupSegment",
     "Prior",
     "correlated_model",
     "split_group_terms",

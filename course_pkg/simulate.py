@@ -39,11 +39,11 @@ __all__ = [
 
 #: Measurement days of the source's design.
 DEFAULT_TIMES = (0.1, 1.0, 3.0, 5.0, 7.0, 10.0, 14.0, 21.0, 28.0, 35.0, 42.0)
-#: Challenge doses (virus units, not logged) of the source's design: low, medium, high.
+#: Challenge doses in virus units (not logged) of the source's design, low to high.
 DEFAULT_DOSES = (10.0, 100.0, 1000.0)
 #: Individuals per dose group in the source's design (its larger variant multiplies them by 10).
 DEFAULT_GROUP_SIZES = (7, 8, 9)
-#: The source's three simulation settings: population means and spreads of ``a0_i``, ``b0_i``.
+#: The source's three simulation settings, each giving population means and spreads of ``a0_i``, ``b0_i``.
 PRIOR_SETTINGS = {
     "m1": {"mu_a": 3.0, "mu_b": 1.0, "sigma_a": 1.0, "sigma_b": 1.0},
     "m2": {"mu_a": 3.0, "mu_b": 1.0, "sigma_a": 0.0001, "sigma_b": 0.0001},
