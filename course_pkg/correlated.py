@@ -372,8 +372,9 @@ class CorrelatedModel:
         ``False`` switches every correlation off (as if each term were written with ``||``).
     noncentered : bool
         Non-centred group effects (default): ``z ~ N(0, 1)``, ``r = z @ (diag(sd) L)^T``.
-        ``False`` draws ``r ~ MvN(0, Sigma)`` directly, which samples better when every group
-        has many observations (few groups, much data each).
+        ``False`` samples each group's coefficients around the population ones,
+        ``m_j ~ MvN(beta, Sigma)``, ``r_j = m_j - beta`` (hierarchical centring), which samples
+        better when every group has many observations.
     rescor : bool
         With two outcomes, estimate their residual correlation (brms ``set_rescor(TRUE)``).
 
@@ -690,17 +691,22 @@ class CorrelatedModel:
     def _build(self) -> pm.Model:
         defaults = self._defaults()
         n = len(self.data)
+        self._pop = {}
         with pm.Model(coords=self._coords()) as model:
             eta = {}
             for part in self.parts.values():
                 p = part.prefix
                 lin = pt.zeros(n)
+                pop = self._pop.setdefault(part.name, {})
                 if part.has_intercept:
                     prior = self._prior(f"{p}Intercept", defaults[f"{p}Intercept"])
-                    lin = lin + getattr(pm, prior.name)(f"{p}Intercept", **prior.args)
+                    pop["Intercept"] = getattr(pm, prior.name)(f"{p}Intercept", **prior.args)
+                    lin = lin + pop["Intercept"]
                 if part.b_labels:
                     prior = self._prior(f"{p}b", defaults[f"{p}b"])
                     beta = getattr(pm, prior.name)(f"{p}b", **prior.args, dims=f"{p}b_dim")
+                    for j, lab in enumerate(part.b_labels):
+                        pop[lab] = beta[j]
                     X = pm.Data(f"X_{part.name}", part.X)
                     lin = lin + pt.dot(X, beta)
                 eta[part.name] = lin
@@ -734,17 +740,32 @@ class CorrelatedModel:
             pm.Deterministic(f"cor_{b.name}", cov / pt.outer(sd, sd),
                              dims=(coef, f"{b.name}__coef_bis"))
             if not self.noncentered:
-                return pm.MvNormal(f"r_{b.name}", mu=pt.zeros(b.k), chol=chol,
-                                   dims=(level, coef))
+                # Hierarchical centring: sample each group's coefficients m_j ~ MvN(beta, Sigma)
+                # around the matching population coefficients, so that beta and the group
+                # means are not tied along a ridge; r_j = m_j - beta.
+                pop = self._pop_vector(b)
+                m = pm.MvNormal(f"m_{b.name}", mu=pop, chol=chol, dims=(level, coef))
+                return pm.Deterministic(f"r_{b.name}", m - pop, dims=(level, coef))
             z = pm.Normal(f"z_{b.name}", 0.0, 1.0, dims=(level, coef))
             r = pt.dot(z, chol.T)
         else:
             sd = getattr(pm, sd_prior.name)(f"sd_{b.name}", **sd_prior.args, dims=coef)
             if not self.noncentered:
-                return pm.Normal(f"r_{b.name}", 0.0, sd, dims=(level, coef))
+                pop = self._pop_vector(b)
+                m = pm.Normal(f"m_{b.name}", pop, sd, dims=(level, coef))
+                return pm.Deterministic(f"r_{b.name}", m - pop, dims=(level, coef))
             z = pm.Normal(f"z_{b.name}", 0.0, 1.0, dims=(level, coef))
             r = z * sd
         return pm.Deterministic(f"r_{b.name}", r, dims=(level, coef))
+
+    def _pop_vector(self, b: _Block):
+        """Population coefficients matching a block's columns (0 where there is none)."""
+        values = []
+        for c in b.columns:
+            prefix = self.parts[c.part].prefix
+            label = c.label[len(prefix):]
+            values.append(self._pop.get(c.part, {}).get(label, pt.as_tensor_variable(0.0)))
+        return pt.stack(values)
 
     def _likelihood(self, eta, defaults) -> None:
         if not self.multivariate:
@@ -820,7 +841,7 @@ class CorrelatedModel:
                             chains=chains, target_accept=target_accept, sampler=sampler,
                             progressbar=progressbar, **kwargs)
         helpers = [v for v in idata.posterior.data_vars
-                   if v.startswith(("z_", "chol_")) or v.endswith("_")]
+                   if v.startswith(("z_", "chol_", "m_")) or v.endswith("_")]
         idata.posterior = idata.posterior.drop_vars(helpers)
         idata.attrs["build_s"] = self.build_s
         self.idata = idata
