@@ -55,7 +55,7 @@ def _var_names(idata, var_names) -> list[str]:
         raise ValueError(
             f"var_names has names not in the posterior: {missing}; available: {available}"
         )
-    return list(var_names)
+    return list(dict.fromkeys(var_names))  # a name given twice is checked once
 
 
 def convergence_table(idata, var_names: Sequence[str] | None = None) -> pd.DataFrame:

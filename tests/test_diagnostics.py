@@ -82,6 +82,11 @@ def test_bad_inputs(good_idata):
         check_convergence(good_idata, var_names=["nope"])
 
 
+def test_repeated_var_names_are_checked_once(good_idata):
+    table = check_convergence(good_idata, var_names=["mu", "sigma", "mu"])
+    assert sorted(table.index) == ["mu", "sigma"]
+
+
 def test_constant_elements_are_skipped(good_idata):
     idata = good_idata.copy()
     idata.posterior["one"] = (("chain", "draw"), np.ones_like(idata.posterior["mu"].values))
