@@ -26,7 +26,7 @@ book: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check course_pkg tests scripts bench
 	COURSE_PROGRESS=0 $(BIN)/python -m pytest --nbval --nbval-current-env \
-		--nbval-sanitize-with tests/nbval_sanitize.cfg tests book
+		--nbval-sanitize-with tests/nbval_sanitize.cfg --junitxml=_build/test-results.xml tests book
 
 lint: $(STAMP)
 	$(BIN)/ruff check course_pkg tests scripts bench
