@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -51,7 +52,7 @@ def test_notebook_is_executed_and_clean(nb):
                 )
 
 
-CHAPTERS = [p for p in book_pages() if p.suffix == ".ipynb" and p.name.startswith("ch")]
+CHAPTERS = [p for p in book_pages() if p.suffix == ".ipynb" and re.match(r"ch\d\d_", p.name)]
 
 
 @pytest.mark.parametrize("nb", CHAPTERS, ids=lambda p: p.name)
