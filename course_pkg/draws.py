@@ -173,6 +173,15 @@ def _join_draws(newdata: pd.DataFrame, values, name: str) -> pd.DataFrame:
     return out
 
 
+def _predict(newdata, model, idata, kind, sample_new_groups, random_seed):
+    """Validate the inputs and run ``model.predict`` without touching ``idata``."""
+    _require_newdata(newdata)
+    _require_model(model)
+    _require_idata(idata, "posterior")
+    return model.predict(idata, kind=kind, data=newdata, inplace=False,
+                         sample_new_groups=sample_new_groups, random_seed=random_seed)
+
+
 def add_epred_draws(
     newdata: pd.DataFrame,
     model,
@@ -219,11 +228,7 @@ def add_epred_draws(
     >>> epred.columns[-1]  # doctest: +SKIP
     '.epred'
     """
-    _require_newdata(newdata)
-    _require_model(model)
-    _require_idata(idata, "posterior")
-    pred = model.predict(idata, kind="response_params", data=newdata, inplace=False,
-                         sample_new_groups=sample_new_groups, random_seed=random_seed)
+    pred = _predict(newdata, model, idata, "response_params", sample_new_groups, random_seed)
     parent = model.family.likelihood.parent
     return _join_draws(newdata, pred.posterior[parent], ".epred")
 
@@ -271,11 +276,7 @@ def add_predicted_draws(
     --------
     >>> pred = add_predicted_draws(nd, model, idata, random_seed=1)  # doctest: +SKIP
     """
-    _require_newdata(newdata)
-    _require_model(model)
-    _require_idata(idata, "posterior")
-    pred = model.predict(idata, kind="response", data=newdata, inplace=False,
-                         sample_new_groups=sample_new_groups, random_seed=random_seed)
+    pred = _predict(newdata, model, idata, "response", sample_new_groups, random_seed)
     name = model.response_component.response.name
     return _join_draws(newdata, pred.posterior_predictive[name], ".prediction")
 
