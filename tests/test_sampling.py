@@ -75,3 +75,40 @@ def test_fit_bambi_adds_log_likelihood():
     assert idata.posterior["x"].mean() == pytest.approx(0.5, abs=0.2)
     assert not [v for v in idata.posterior.data_vars if v.endswith("__")]
     assert 0 < idata.attrs["sampling_s"] <= idata.attrs["sampling_wall_s"]
+
+
+_CPU_PROBE = """
+import hashlib, sys
+import numpy as np, pandas as pd, bambi as bmb
+from course_pkg.sampling import fit_bambi
+rng = np.random.default_rng(3030)
+g = rng.integers(0, 8, 120)
+x = rng.normal(size=120)
+df = pd.DataFrame({"x": x, "g": pd.Categorical(g),
+                   "y": 1 + 0.5 * x + rng.normal(0, 0.3, 8)[g] + 0.5 * rng.standard_t(3, 120)})
+idata = fit_bambi(bmb.Model("y ~ x + (1 | g)", df, family="t"), random_seed=3, draws=200,
+                  tune=200, chains=1, log_likelihood=False)
+draws = np.concatenate([idata.posterior[v].values.ravel() for v in sorted(idata.posterior.data_vars)])
+print(hashlib.sha256(draws.tobytes()).hexdigest())
+"""
+
+
+def test_same_seed_same_draws_on_another_cpu(tmp_path):
+    """numba compiles for the host CPU; without fastmath the draws must not depend on it.
+
+    This Student-t model with a varying intercept gave different draws under
+    ``NUMBA_CPU_NAME=haswell`` (AVX2) and on an AVX-512 host while fastmath was on (checked by
+    switching it back on); the book's committed outputs depend on this not happening in CI.
+    """
+    import os
+    import subprocess
+    import sys
+
+    def run(cpu):
+        env = {**os.environ, "NUMBA_CPU_NAME": cpu, "COURSE_PROGRESS": "0",
+               "NUMBA_CACHE_DIR": str(tmp_path / cpu)}
+        out = subprocess.run([sys.executable, "-c", _CPU_PROBE], env=env, check=True,
+                             capture_output=True, text=True, timeout=600)
+        return out.stdout.strip().splitlines()[-1]
+
+    assert run("host") == run("haswell")
