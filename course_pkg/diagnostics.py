@@ -7,6 +7,8 @@ thresholds, formats the table brms users expect, and turns failures into specifi
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from collections.abc import Mapping, Sequence
 
 import arviz as az
@@ -58,6 +60,19 @@ def _var_names(idata, var_names) -> list[str]:
     return list(dict.fromkeys(var_names))  # a name given twice is checked once
 
 
+@contextlib.contextmanager
+def _constant_elements_quiet():
+    """Silence ArviZ's division warnings for elements with no spread (a correlation diagonal).
+
+    R-hat and ESS of a constant are 0/0; ArviZ returns NaN for them and warns. The tables here
+    report the NaN (or drop the element), so the warning only adds noise to notebooks.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="invalid value encountered",
+                                category=RuntimeWarning)
+        yield
+
+
 def convergence_table(idata, var_names: Sequence[str] | None = None) -> pd.DataFrame:
     """R-hat, bulk and tail ESS for every scalar element of the chosen posterior variables.
 
@@ -89,7 +104,8 @@ def convergence_table(idata, var_names: Sequence[str] | None = None) -> pd.DataF
     post = idata.posterior[names]
     # Drop elements with zero spread: R-hat is undefined (NaN) for them and they cannot "fail".
     spread = post.std(dim=("chain", "draw"))
-    table = az.summary(post, kind="diagnostics", round_to="none")
+    with _constant_elements_quiet():
+        table = az.summary(post, kind="diagnostics", round_to="none")
     table = table[["r_hat", "ess_bulk", "ess_tail"]]
     flat = []
     for name in names:
@@ -250,16 +266,17 @@ def summary_table(
     post = idata.posterior[names]
     tail = (1 - prob) / 2
     pct = f"{100 * prob:g}%"
-    stats = az.summary(
-        post,
-        kind="all",
-        round_to="none",
-        stat_funcs={
-            f"l-{pct} CI": lambda x: np.quantile(x, tail),
-            f"u-{pct} CI": lambda x: np.quantile(x, 1 - tail),
-        },
-        extend=True,
-    )
+    with _constant_elements_quiet():
+        stats = az.summary(
+            post,
+            kind="all",
+            round_to="none",
+            stat_funcs={
+                f"l-{pct} CI": lambda x: np.quantile(x, tail),
+                f"u-{pct} CI": lambda x: np.quantile(x, 1 - tail),
+            },
+            extend=True,
+        )
     out = pd.DataFrame(
         {
             "Estimate": stats["mean"],
