@@ -75,7 +75,11 @@ def measure(spec: ModelSpec, sampler: str, repeat: int, *, draws: int, tune: int
     if sampler == "nutpie":
         import nutpie
 
-        compiled = nutpie.compile_pymc_model(model)
+        import pytensor
+
+        # The course compiles with fastmath off (see course_pkg.sampling); so does the benchmark.
+        with pytensor.config.change_flags(numba__fastmath=False):
+            compiled = nutpie.compile_pymc_model(model)
         t2 = time.perf_counter()
         compile_s = t2 - t1
         idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
