@@ -74,7 +74,6 @@ def measure(spec: ModelSpec, sampler: str, repeat: int, *, draws: int, tune: int
     compile_s = float("nan")
     if sampler == "nutpie":
         import nutpie
-
         import pytensor
 
         # The course compiles with fastmath off (see course_pkg.sampling); so does the benchmark.
