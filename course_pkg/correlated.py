@@ -377,6 +377,13 @@ class CorrelatedModel:
         better when every group has many observations.
     rescor : bool
         With two outcomes, estimate their residual correlation (brms ``set_rescor(TRUE)``).
+    center_predictors : bool
+        Centre the population-level predictors of every formula part with an intercept, as brms
+        does internally: the ``Intercept`` prior then applies to the intercept at the
+        predictors' means (sampled as ``Intercept_c``), and ``Intercept`` is reported at
+        predictors = 0 (brms's ``b_Intercept``). With hierarchical centring
+        (``noncentered=False``) this also removes the ridge between the intercept and the
+        slopes that uncentred predictors create when every group has many observations.
 
     Raises
     ------
@@ -405,6 +412,7 @@ class CorrelatedModel:
         correlated: bool = True,
         rescor: bool = True,
         noncentered: bool = True,
+        center_predictors: bool = False,
     ):
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
@@ -425,6 +433,7 @@ class CorrelatedModel:
         self.sigma_formula = sigma
         self.correlated = bool(correlated)
         self.noncentered = bool(noncentered)
+        self.center_predictors = bool(center_predictors)
         self.multivariate = len(formulas) == 2
         self.rescor = bool(rescor) and self.multivariate
         self._priors_in = dict(priors or {})
@@ -698,17 +707,28 @@ class CorrelatedModel:
                 p = part.prefix
                 lin = pt.zeros(n)
                 pop = self._pop.setdefault(part.name, {})
+                # brms-style centring: the Intercept prior applies at the predictors' means.
+                centre = self.center_predictors and part.has_intercept and bool(part.b_labels)
                 if part.has_intercept:
                     prior = self._prior(f"{p}Intercept", defaults[f"{p}Intercept"])
-                    pop["Intercept"] = getattr(pm, prior.name)(f"{p}Intercept", **prior.args)
-                    lin = lin + pop["Intercept"]
+                    name = f"{p}Intercept_c" if centre else f"{p}Intercept"
+                    icept = getattr(pm, prior.name)(name, **prior.args)
+                    lin = lin + icept
+                    if not centre:
+                        pop["Intercept"] = icept
                 if part.b_labels:
                     prior = self._prior(f"{p}b", defaults[f"{p}b"])
                     beta = getattr(pm, prior.name)(f"{p}b", **prior.args, dims=f"{p}b_dim")
                     for j, lab in enumerate(part.b_labels):
                         pop[lab] = beta[j]
                     X = pm.Data(f"X_{part.name}", part.X)
-                    lin = lin + pt.dot(X, beta)
+                    if centre:
+                        means = part.X.mean(axis=0)
+                        lin = lin + pt.dot(X - means, beta)
+                        pop["Intercept"] = pm.Deterministic(f"{p}Intercept",
+                                                            icept - pt.dot(means, beta))
+                    else:
+                        lin = lin + pt.dot(X, beta)
                 eta[part.name] = lin
             for b in self.blocks:
                 r = self._block_effects(b)
@@ -999,6 +1019,8 @@ class CorrelatedModel:
                          f"{b.k} column(s) {b.coef_labels}, {kind}")
         if self.multivariate:
             lines.append(f"  residual correlation: {'estimated' if self.rescor else 'fixed at 0'}")
+        lines.append(f"  group effects: {'non-centred' if self.noncentered else 'hierarchically centred'}"
+                     f"{'; predictors centred (Intercept prior at their means)' if self.center_predictors else ''}")
         return "\n".join(lines)
 
 
@@ -1012,7 +1034,8 @@ def correlated_model(formula, data, **kwargs) -> CorrelatedModel:
     data : pandas.DataFrame
         The data.
     **kwargs
-        ``sigma``, ``priors``, ``correlated``, ``rescor``, ``noncentered``.
+        ``sigma``, ``priors``, ``correlated``, ``rescor``, ``noncentered``,
+        ``center_predictors``.
 
     Returns
     -------

@@ -112,3 +112,24 @@ def test_same_seed_same_draws_on_another_cpu(tmp_path):
         return out.stdout.strip().splitlines()[-1]
 
     assert run("host") == run("haswell")
+
+
+def test_sampling_context_limits_blas_threads_and_fastmath():
+    """Inside the sampling context BLAS runs on one thread and numba without fastmath; both are
+    restored afterwards (OpenBLAS's pool competing with nutpie's chain threads made small solves
+    take milliseconds on 2 cores)."""
+    import pytensor
+    from threadpoolctl import threadpool_info
+
+    from course_pkg.sampling import _portable_numerics
+
+    def blas_threads():
+        return {i["filepath"]: i["num_threads"] for i in threadpool_info()
+                if i["user_api"] == "blas"}
+
+    before = blas_threads()
+    assert before, "no BLAS library loaded: the test cannot check anything"
+    with _portable_numerics():
+        assert set(blas_threads().values()) == {1}
+        assert pytensor.config.numba__fastmath is False
+    assert blas_threads() == before
