@@ -384,6 +384,16 @@ class CorrelatedModel:
         predictors = 0 (brms's ``b_Intercept``). With hierarchical centring
         (``noncentered=False``) this also removes the ridge between the intercept and the
         slopes that uncentred predictors create when every group has many observations.
+    sufficient_statistics : bool
+        Evaluate the Gaussian likelihood from per-group sums of squares and cross-products
+        instead of row by row. Exact, and its cost grows with the number of groups rather than
+        rows (13,000 diary days of 193 people: one pass over 193 small matrices per gradient).
+        Needs one grouping block that contains every population-level column of each mean
+        formula, and a residual SD that is constant within groups (no scale formula, or
+        ``sigma ~ 1 + (1 | g)`` in the same block); a clear error says which condition fails.
+        The likelihood enters as a ``pm.Potential``; :meth:`fit` adds the pointwise
+        log-likelihood for LOO from the posterior draws. Hand-written because PyMC has no
+        grouped-Gaussian likelihood.
 
     Raises
     ------
@@ -413,6 +423,7 @@ class CorrelatedModel:
         rescor: bool = True,
         noncentered: bool = True,
         center_predictors: bool = False,
+        sufficient_statistics: bool = False,
     ):
         if not isinstance(data, pd.DataFrame):
             raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
@@ -434,10 +445,13 @@ class CorrelatedModel:
         self.correlated = bool(correlated)
         self.noncentered = bool(noncentered)
         self.center_predictors = bool(center_predictors)
+        self.sufficient_statistics = bool(sufficient_statistics)
         self.multivariate = len(formulas) == 2
         self.rescor = bool(rescor) and self.multivariate
         self._priors_in = dict(priors or {})
         self._setup(data)
+        if self.sufficient_statistics:
+            self._suff_plan = self._sufficient_plan()
         self._model = None
         self.build_s = None
 
@@ -730,13 +744,17 @@ class CorrelatedModel:
                     else:
                         lin = lin + pt.dot(X, beta)
                 eta[part.name] = lin
+            if self.sufficient_statistics:
+                self._sufficient_likelihood(self._block_effects(self.blocks[0]))
+                return model
             for b in self.blocks:
                 r = self._block_effects(b)
                 idx = pm.Data(f"idx_{b.name}", b.idx.astype("int64"))
                 Xi = pm.Data(f"Z_{b.name}", np.column_stack(b.Xi))
-                contrib = r[idx] * Xi  # (n, k)
+                # One 1-D gather per column: its gradient (a scatter-add into r[:, j]) is about
+                # five times faster in numba than that of a 2-D row gather r[idx].
                 for j, c in enumerate(b.columns):
-                    eta[c.part] = eta[c.part] + contrib[:, j]
+                    eta[c.part] = eta[c.part] + r[idx, j] * Xi[:, j]
             self._likelihood(eta, defaults)
         return model
 
@@ -786,6 +804,126 @@ class CorrelatedModel:
             label = c.label[len(prefix):]
             values.append(self._pop.get(c.part, {}).get(label, pt.as_tensor_variable(0.0)))
         return pt.stack(values)
+
+    def _sufficient_plan(self) -> dict:
+        """Check that the grouped-Gaussian likelihood applies; precompute per-group moments."""
+        def no(reason):
+            raise ValueError(f"sufficient_statistics=True does not apply to this model: {reason}")
+
+        if len(self.blocks) != 1:
+            no(f"it needs exactly one grouping block, the model has {len(self.blocks)}")
+        b = self.blocks[0]
+        n = len(self.data)
+        mu_parts = [p for p in self.parts.values() if p.dpar == "mu"]
+        cols, segments = [], []  # block columns per outcome; (y, Z) per outcome
+        for part in mu_parts:
+            own = {c.label: j for j, c in enumerate(b.columns) if c.part == part.name}
+            pop = (["Intercept"] if part.has_intercept else []) + part.b_labels
+            for lab in pop:
+                j = own.get(part.prefix + lab)
+                data_col = (np.ones(n) if lab == "Intercept"
+                            else part.X[:, part.b_labels.index(lab)])
+                if j is None or not np.allclose(b.Xi[j], data_col):
+                    no(f"population term {part.prefix + lab!r} does not also vary by "
+                       f"{b.factor!r} with the same values, so the mean is not a per-group "
+                       "linear function of the group's design")
+            js = sorted(own.values())
+            cols.append(js)
+            y = self.data[part.response].to_numpy(dtype=float)
+            segments.append(np.column_stack([y] + [b.Xi[j] for j in js]))
+        sig_cols = [j for j, c in enumerate(b.columns) if c.part == "sigma"]
+        if "sigma" in self.parts:
+            sp = self.parts["sigma"]
+            if sp.b_labels or any(not np.allclose(b.Xi[j], 1.0) for j in sig_cols):
+                no("the scale formula may hold only an intercept and a group intercept in the "
+                   "same block (sigma must be constant within groups)")
+        W = np.column_stack(segments)  # (n, K): [y1, Z1, (y2, Z2)]
+        L, K = len(b.levels), W.shape[1]
+        M = np.empty((L, K, K))
+        for a in range(K):
+            for c in range(a, K):
+                M[:, a, c] = M[:, c, a] = np.bincount(b.idx, weights=W[:, a] * W[:, c],
+                                                      minlength=L)
+        offsets = np.cumsum([0] + [1 + len(js) for js in cols])[:-1]
+        return {"cols": cols, "sig_cols": sig_cols, "M": M, "offsets": offsets,
+                "n_j": np.bincount(b.idx, minlength=L).astype(float)}
+
+    def _sufficient_likelihood(self, r) -> None:
+        """The Gaussian log-likelihood from per-group moments (see ``sufficient_statistics``)."""
+        plan = self._suff_plan
+        b = self.blocks[0]
+        M = pt.as_tensor_variable(plan["M"])
+        n_j = pt.as_tensor_variable(plan["n_j"])
+        L, K = plan["M"].shape[:2]
+        theta = self._pop_vector(b)[None, :] + r  # (L, k): each group's coefficients
+        V = []  # residual of outcome o is W_i . V_o[j]: 1 at y_o, -theta at Z_o
+        for js, off in zip(plan["cols"], plan["offsets"], strict=True):
+            v = pt.zeros((L, K))
+            v = pt.set_subtensor(v[:, off], 1.0)
+            v = pt.set_subtensor(v[:, off + 1:off + 1 + len(js)], -theta[:, js])
+            V.append(v)
+
+        def cross(a, c):  # sum over each group's rows of e_a * e_c
+            return ((V[a][:, :, None] * M).sum(axis=1) * V[c]).sum(axis=1)
+
+        half_log_2pi = 0.5 * np.log(2 * np.pi)
+        if not self.multivariate:
+            defaults = self._defaults()
+            if self.sigma_formula is None:
+                prior = self._prior("sigma", defaults["sigma"])
+                log_sigma = pt.log(getattr(pm, prior.name)("sigma", **prior.args))
+            else:
+                log_sigma = self._pop["sigma"]["Intercept"] + sum(
+                    r[:, j] for j in plan["sig_cols"])
+            logp = (-n_j * (half_log_2pi + log_sigma)
+                    - 0.5 * cross(0, 0) * pt.exp(-2 * log_sigma)).sum()
+        else:
+            defaults = self._defaults()
+            sig = []
+            for resp in self.responses:
+                prior = self._prior(f"sigma_{resp}", defaults[f"sigma_{resp}"])
+                sig.append(getattr(pm, prior.name)(f"sigma_{resp}", **prior.args))
+            if self.rescor:
+                e = self._rescor_eta()
+                rho = pm.Deterministic("rescor", 2.0 * pm.Beta("rescor_unit_", e, e) - 1.0)
+            else:
+                rho = pt.as_tensor_variable(0.0)
+            one_m = 1.0 - rho**2
+            quad = (cross(0, 0) / sig[0] ** 2 - 2 * rho * cross(0, 1) / (sig[0] * sig[1])
+                    + cross(1, 1) / sig[1] ** 2)
+            logp = (-n_j.sum() * (2 * half_log_2pi + pt.log(sig[0]) + pt.log(sig[1])
+                                  + 0.5 * pt.log(one_m))
+                    - 0.5 * quad.sum() / one_m)
+        pm.Potential("loglik_grouped_", logp)
+
+    def _pointwise_loglik(self, idata) -> None:
+        """Add the per-row log-likelihood (and observed data) to a sufficient-statistics fit."""
+        from scipy import stats
+
+        mean = self.predict(idata, kind="mean")
+        sigma = self.predict(idata, kind="sigma")
+        if not self.multivariate:
+            y = self.data[self.responses[0]].to_numpy(dtype=float)
+            ll = stats.norm.logpdf(y, mean.values, sigma.values)
+            dims = ("chain", "draw", "obs")
+            obs = xr.Dataset({self.responses[0]: (("obs",), y)})
+            name = self.responses[0]
+        else:
+            Y = self.data[self.responses].to_numpy(dtype=float)
+            e = (Y - mean.values) / sigma.values  # standardised residuals
+            rho = (idata.posterior["rescor"].values[..., None] if self.rescor
+                   else np.zeros(mean.shape[:2] + (1,)))
+            one_m = 1.0 - rho**2
+            ll = (-np.log(2 * np.pi) - np.log(sigma.values).sum(-1) - 0.5 * np.log(one_m)
+                  - (e[..., 0] ** 2 - 2 * rho * e[..., 0] * e[..., 1] + e[..., 1] ** 2)
+                  / (2 * one_m))
+            dims = ("chain", "draw", "obs")
+            obs = xr.Dataset({"Y": (("obs", "response"), Y)},
+                             coords={"response": self.responses})
+            name = "Y"
+        loglik = xr.Dataset({name: (dims, ll)},
+                            coords={"chain": mean.chain, "draw": mean.draw})
+        idata.add_groups(log_likelihood=loglik, observed_data=obs)
 
     def _likelihood(self, eta, defaults) -> None:
         if not self.multivariate:
@@ -857,13 +995,18 @@ class CorrelatedModel:
         from course_pkg.sampling import sample_pymc
 
         model = self.model
+        want_loglik = kwargs.pop("log_likelihood", True)
         idata = sample_pymc(model, random_seed=random_seed, draws=draws, tune=tune,
                             chains=chains, target_accept=target_accept, sampler=sampler,
-                            progressbar=progressbar, **kwargs)
+                            progressbar=progressbar,
+                            log_likelihood=want_loglik and not self.sufficient_statistics,
+                            **kwargs)
         helpers = [v for v in idata.posterior.data_vars
                    if v.startswith(("z_", "chol_", "m_")) or v.endswith("_")]
         idata.posterior = idata.posterior.drop_vars(helpers)
         idata.attrs["build_s"] = self.build_s
+        if want_loglik and self.sufficient_statistics:
+            self._pointwise_loglik(idata)
         self.idata = idata
         return idata
 
@@ -1035,7 +1178,7 @@ def correlated_model(formula, data, **kwargs) -> CorrelatedModel:
         The data.
     **kwargs
         ``sigma``, ``priors``, ``correlated``, ``rescor``, ``noncentered``,
-        ``center_predictors``.
+        ``center_predictors``, ``sufficient_statistics``.
 
     Returns
     -------

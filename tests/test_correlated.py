@@ -256,3 +256,53 @@ def test_center_predictors_puts_the_intercept_prior_at_the_means(slopes_data):
     # Predictions use the reported intercept with the raw predictor.
     mean = model.predict(idata, kind="mean").mean(("chain", "draw")).to_numpy()
     assert np.corrcoef(mean, shifted["y"])[0, 1] > 0.9
+
+
+def _grouped_data(seed=5, n_g=12, n_per=9):
+    rng = np.random.default_rng(seed)
+    g = np.repeat(np.arange(n_g), n_per)
+    x = rng.uniform(0, 1, g.size)
+    lag = rng.normal(size=g.size)
+    y1 = 0.3 + rng.normal(0, 0.5, n_g)[g] + (0.5 + rng.normal(0, 0.3, n_g)[g]) * x \
+        + rng.normal(0, np.exp(rng.normal(-0.5, 0.3, n_g))[g])
+    y2 = -0.2 + 0.4 * lag + 0.5 * y1 + rng.normal(0, 0.6, g.size)
+    return pd.DataFrame({"y1": y1, "y2": y2, "x": x, "lag": lag,
+                         "g": pd.Categorical([f"p{i:02d}" for i in g])})
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"formula": "y1 ~ 1 + x + (1 + x | g)"},
+        {"formula": "y1 ~ 1 + x + (1 + x | g)", "center_predictors": True,
+         "noncentered": False},
+        {"formula": "y1 ~ 1 + x + (1 + x |i| g)", "sigma": "sigma ~ 1 + (1 |i| g)"},
+        {"formula": ["y1 ~ 1 + x + lag + (1 + x + lag |c| g)",
+                     "y2 ~ 1 + x + lag + (1 + x + lag |c| g)"], "noncentered": False},
+    ],
+    ids=["location", "centred", "location-scale", "two outcomes"],
+)
+def test_sufficient_statistics_give_the_same_log_density(spec):
+    """The grouped likelihood equals the row-by-row one at random points of the parameter space."""
+    data = _grouped_data()
+    rows = CorrelatedModel(data=data, **spec).model
+    grouped = CorrelatedModel(data=data, sufficient_statistics=True, **spec).model
+    assert {v.name for v in rows.free_RVs} == {v.name for v in grouped.free_RVs}
+    f_rows, f_grouped = rows.compile_logp(), grouped.compile_logp()
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        point = {k: v + rng.normal(0, 0.3, np.shape(v))
+                 for k, v in rows.initial_point().items()}
+        np.testing.assert_allclose(f_grouped(point), f_rows(point), rtol=1e-9)
+
+
+def test_sufficient_statistics_refuse_models_they_cannot_represent():
+    data = _grouped_data()
+    with pytest.raises(ValueError, match="'lag' does not also vary by 'g'"):
+        CorrelatedModel("y1 ~ 1 + x + lag + (1 + x | g)", data, sufficient_statistics=True)
+    two = data.assign(h=pd.Categorical(np.arange(len(data)) % 3))
+    with pytest.raises(ValueError, match="exactly one grouping block"):
+        CorrelatedModel("y1 ~ 1 + x + (1 + x | g) + (1 | h)", two, sufficient_statistics=True)
+    with pytest.raises(ValueError, match="constant within groups"):
+        CorrelatedModel("y1 ~ 1 + x + (1 + x |i| g)", data, sigma="sigma ~ 1 + x + (1 |i| g)",
+                        sufficient_statistics=True)
