@@ -1102,6 +1102,10 @@ class CorrelatedModel:
         for b, (idx, Z, keys) in zip(self.blocks, blocks, strict=True):
             r = draws(f"r_{b.name}")  # (S, L, k)
             new = idx < 0
+            if not new.any():  # column by column: no (S, n, k) array (GBs for 13k rows)
+                for j, c in enumerate(b.columns):
+                    eta[c.part] += r[:, idx, j] * Z[None, :, j]
+                continue
             eff = np.zeros((S, n, b.k))
             eff[:, ~new, :] = r[:, idx[~new], :]
             if new.any():
