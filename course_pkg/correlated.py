@@ -867,27 +867,17 @@ class CorrelatedModel:
             return ((V[a][:, :, None] * M).sum(axis=1) * V[c]).sum(axis=1)
 
         half_log_2pi = 0.5 * np.log(2 * np.pi)
+        defaults = self._defaults()
         if not self.multivariate:
-            defaults = self._defaults()
             if self.sigma_formula is None:
-                prior = self._prior("sigma", defaults["sigma"])
-                log_sigma = pt.log(getattr(pm, prior.name)("sigma", **prior.args))
+                log_sigma = pt.log(self._sigma_rv(defaults))
             else:
                 log_sigma = self._pop["sigma"]["Intercept"] + sum(
                     r[:, j] for j in plan["sig_cols"])
             logp = (-n_j * (half_log_2pi + log_sigma)
                     - 0.5 * cross(0, 0) * pt.exp(-2 * log_sigma)).sum()
         else:
-            defaults = self._defaults()
-            sig = []
-            for resp in self.responses:
-                prior = self._prior(f"sigma_{resp}", defaults[f"sigma_{resp}"])
-                sig.append(getattr(pm, prior.name)(f"sigma_{resp}", **prior.args))
-            if self.rescor:
-                e = self._rescor_eta()
-                rho = pm.Deterministic("rescor", 2.0 * pm.Beta("rescor_unit_", e, e) - 1.0)
-            else:
-                rho = pt.as_tensor_variable(0.0)
+            sig, rho = self._bivariate_scales(defaults)
             one_m = 1.0 - rho**2
             quad = (cross(0, 0) / sig[0] ** 2 - 2 * rho * cross(0, 1) / (sig[0] * sig[1])
                     + cross(1, 1) / sig[1] ** 2)
@@ -925,19 +915,13 @@ class CorrelatedModel:
                             coords={"chain": mean.chain, "draw": mean.draw})
         idata.add_groups(log_likelihood=loglik, observed_data=obs)
 
-    def _likelihood(self, eta, defaults) -> None:
-        if not self.multivariate:
-            y = self.data[self.responses[0]].to_numpy(dtype=float)
-            if self.sigma_formula is None:
-                prior = self._prior("sigma", defaults["sigma"])
-                sigma = getattr(pm, prior.name)("sigma", **prior.args)
-            else:
-                sigma = pm.math.exp(eta["sigma"])
-            pm.Normal(self.responses[0], mu=eta["mu"], sigma=sigma,
-                      observed=pm.Data("y_obs", y), dims="obs")
-            return
-        r1, r2 = self.responses
-        Y = self.data[[r1, r2]].to_numpy(dtype=float)
+    def _sigma_rv(self, defaults):
+        """The residual SD of a one-outcome model without a scale formula."""
+        prior = self._prior("sigma", defaults["sigma"])
+        return getattr(pm, prior.name)("sigma", **prior.args)
+
+    def _bivariate_scales(self, defaults):
+        """Both outcomes' residual SDs and their residual correlation (0 without rescor)."""
         sig = []
         for r in self.responses:
             prior = self._prior(f"sigma_{r}", defaults[f"sigma_{r}"])
@@ -949,6 +933,21 @@ class CorrelatedModel:
             rho = pm.Deterministic("rescor", 2.0 * u - 1.0)
         else:
             rho = pt.as_tensor_variable(0.0)
+        return sig, rho
+
+    def _likelihood(self, eta, defaults) -> None:
+        if not self.multivariate:
+            y = self.data[self.responses[0]].to_numpy(dtype=float)
+            if self.sigma_formula is None:
+                sigma = self._sigma_rv(defaults)
+            else:
+                sigma = pm.math.exp(eta["sigma"])
+            pm.Normal(self.responses[0], mu=eta["mu"], sigma=sigma,
+                      observed=pm.Data("y_obs", y), dims="obs")
+            return
+        r1, r2 = self.responses
+        Y = self.data[[r1, r2]].to_numpy(dtype=float)
+        sig, rho = self._bivariate_scales(defaults)
         chol = pt.stack([pt.stack([sig[0], 0.0]),
                          pt.stack([rho * sig[1], sig[1] * pt.sqrt(1.0 - rho**2)])])
         mu = pt.stack([eta[f"mu_{r1}"], eta[f"mu_{r2}"]], axis=1)
