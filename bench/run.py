@@ -39,6 +39,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bench.models import MODELS, ModelSpec  # noqa: E402
+from course_pkg.sampling import portable_numerics  # noqa: E402
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 LIBRARIES = ("pymc", "pytensor", "bambi", "nutpie", "numpyro", "jax", "arviz", "numpy")
@@ -72,25 +73,23 @@ def measure(spec: ModelSpec, sampler: str, repeat: int, *, draws: int, tune: int
     model = spec.build()
     t1 = time.perf_counter()
     compile_s = float("nan")
-    if sampler == "nutpie":
-        import nutpie
-        import pytensor
+    # The course's numerics: fastmath off, BLAS on one thread (course_pkg.sampling).
+    with portable_numerics():
+        if sampler == "nutpie":
+            import nutpie
 
-        # The course compiles with fastmath off (see course_pkg.sampling); so does the benchmark.
-        with pytensor.config.change_flags(numba__fastmath=False):
             compiled = nutpie.compile_pymc_model(model)
-        t2 = time.perf_counter()
-        compile_s = t2 - t1
-        idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
-                              progress_bar=False, target_accept=spec.target_accept or 0.8)
-        t3 = time.perf_counter()
-    else:
-        t2 = t1
-        with model:
-            idata = pm.sample(draws=draws, tune=tune, chains=chains, random_seed=seed,
-                              nuts_sampler=sampler, progressbar=False,
-                              target_accept=spec.target_accept or 0.8,
-                              compute_convergence_checks=False)
+            t2 = time.perf_counter()
+            compile_s = t2 - t1
+            idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
+                                  progress_bar=False, target_accept=spec.target_accept or 0.8)
+        else:
+            t2 = t1
+            with model:
+                idata = pm.sample(draws=draws, tune=tune, chains=chains, random_seed=seed,
+                                  nuts_sampler=sampler, progressbar=False,
+                                  target_accept=spec.target_accept or 0.8,
+                                  compute_convergence_checks=False)
         t3 = time.perf_counter()
     post = _free_posterior(idata, model)
     ess_bulk = az.ess(post, method="bulk")

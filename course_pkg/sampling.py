@@ -36,6 +36,7 @@ __all__ = [
     "PROGRESS_ENV",
     "SAMPLERS",
     "fit_bambi",
+    "portable_numerics",
     "progressbar_enabled",
     "sample_pymc",
 ]
@@ -49,8 +50,20 @@ _FALSE = {"0", "false", "no", "off"}
 
 
 @contextlib.contextmanager
-def _portable_numerics():
-    """numba without ``fastmath`` and BLAS on one thread (see the module docstring)."""
+def portable_numerics():
+    """Compile with numba's ``fastmath`` off and run BLAS on one thread, inside a ``with`` block.
+
+    :func:`sample_pymc` and :func:`fit_bambi` sample inside it; code that calls nutpie or
+    :func:`pymc.sample` directly (the benchmark, say) should too, so that the same seed gives the
+    same draws on any CPU and OpenBLAS does not compete with the chains (see the module
+    docstring for the measurements).
+
+    Examples
+    --------
+    >>> from course_pkg.sampling import portable_numerics
+    >>> with portable_numerics():  # doctest: +SKIP
+    ...     idata = pm.sample(random_seed=1, nuts_sampler="nutpie")
+    """
     with pytensor.config.change_flags(numba__fastmath=False), threadpool_limits(1, "blas"):
         yield
 
@@ -159,7 +172,7 @@ def sample_pymc(
     if target_accept is not None:
         extra["target_accept"] = target_accept
     start = time.perf_counter()
-    with model, _portable_numerics():
+    with model, portable_numerics():
         idata = pm.sample(
             draws=draws, tune=tune, chains=chains, random_seed=random_seed,
             nuts_sampler=sampler, progressbar=progressbar, **extra,
@@ -207,7 +220,7 @@ def fit_bambi(
     if target_accept is not None:
         extra["target_accept"] = target_accept
     start = time.perf_counter()
-    with _portable_numerics():
+    with portable_numerics():
         idata = model.fit(
             draws=draws, tune=tune, chains=chains, random_seed=random_seed,
             inference_method=sampler, progressbar=progressbar, **extra,

@@ -121,7 +121,7 @@ def test_sampling_context_limits_blas_threads_and_fastmath():
     import pytensor
     from threadpoolctl import threadpool_info
 
-    from course_pkg.sampling import _portable_numerics
+    from course_pkg.sampling import portable_numerics
 
     def blas_threads():
         return {i["filepath"]: i["num_threads"] for i in threadpool_info()
@@ -129,7 +129,7 @@ def test_sampling_context_limits_blas_threads_and_fastmath():
 
     before = blas_threads()
     assert before, "no BLAS library loaded: the test cannot check anything"
-    with _portable_numerics():
+    with portable_numerics():
         assert set(blas_threads().values()) == {1}
         assert pytensor.config.numba__fastmath is False
     assert blas_threads() == before
