@@ -105,8 +105,11 @@ def test_same_seed_same_draws_on_another_cpu(tmp_path):
     import sys
 
     def run(cpu):
+        # A fresh compile cache for each run, as on a new machine: PyTensor's numba cache lives
+        # in its compiledir, and entries written by earlier processes must not leak in.
         env = {**os.environ, "NUMBA_CPU_NAME": cpu, "COURSE_PROGRESS": "0",
-               "NUMBA_CACHE_DIR": str(tmp_path / cpu)}
+               "NUMBA_CACHE_DIR": str(tmp_path / cpu / "numba"),
+               "PYTENSOR_FLAGS": f"base_compiledir={tmp_path / cpu / 'pytensor'}"}
         out = subprocess.run([sys.executable, "-c", _CPU_PROBE], env=env, check=True,
                              capture_output=True, text=True, timeout=600)
         return out.stdout.strip().splitlines()[-1]
