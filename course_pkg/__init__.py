@@ -20,7 +20,17 @@ sampling
     Sampling with the course's defaults (nutpie, fixed seeds, progress bars for people only).
 """
 
-from course_pkg import correlated, data, diagnostics, draws, effects, sampling, simulate, virus
+from course_pkg import (
+    _bambi_order,
+    correlated,
+    data,
+    diagnostics,
+    draws,
+    effects,
+    sampling,
+    simulate,
+    virus,
+)
 from course_pkg.data import list_datasets, load_dataset
 from course_pkg.diagnostics import (
     ConvergenceError,
@@ -29,6 +39,10 @@ from course_pkg.diagnostics import (
     check_parity,
     summary_table,
 )
+
+# Bambi iterates over a set to create a family's auxiliary parameters, so their order (and a seeded
+# fit's draws) changed with Python's hash seed; fix the order (see course_pkg/_bambi_order.py).
+_bambi_order.apply()
 
 __version__ = "0.1.0"
 

@@ -3,7 +3,7 @@
 Usage: python scripts/run_notebook.py book/ch01_virus_load.ipynb [more.ipynb ...]
 
 Runs each notebook in a fresh kernel of the current environment (so execution counts are 1..N),
-with progress bars off, keeps only cell tags as cell metadata and only kernelspec/language_info as
+with progress bars off and Python's hash seed fixed at 0 (as `make test` runs nbval), keeps only cell tags as cell metadata and only kernelspec/language_info as
 notebook metadata, and prints the wall time. A cell tagged ``raises-exception`` may raise; any
 other error stops the run and leaves the file untouched.
 """
@@ -40,18 +40,20 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def run(path: Path, timeout: int) -> float:
     nb = nbformat.read(path, as_version=4)
-    env_before = os.environ.get("COURSE_PROGRESS")
+    env_before = {k: os.environ.get(k) for k in ("COURSE_PROGRESS", "PYTHONHASHSEED")}
     os.environ["COURSE_PROGRESS"] = "0"
+    os.environ["PYTHONHASHSEED"] = "0"
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     start = time.perf_counter()
     try:
         NotebookClient(nb, timeout=timeout, kernel_name="python3",
                        resources={"metadata": {"path": str(path.parent)}}).execute()
     finally:
-        if env_before is None:
-            os.environ.pop("COURSE_PROGRESS", None)
-        else:
-            os.environ["COURSE_PROGRESS"] = env_before
+        for key, value in env_before.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     wall = time.perf_counter() - start
     nbformat.write(clean(nb), path)
     return wall

@@ -93,28 +93,67 @@ print(hashlib.sha256(draws.tobytes()).hexdigest())
 """
 
 
-def test_same_seed_same_draws_on_another_cpu(tmp_path):
-    """numba compiles for the host CPU; without fastmath the draws must not depend on it.
+def test_same_seed_same_draws_on_another_cpu_and_hash_seed(tmp_path):
+    """The draws of a seeded fit depend neither on the CPU nor on Python's hash seed.
 
-    This Student-t model with a varying intercept gave different draws under
-    ``NUMBA_CPU_NAME=haswell`` (AVX2) and on an AVX-512 host while fastmath was on (checked by
-    switching it back on); the book's committed outputs depend on this not happening in CI.
+    numba compiles for the host CPU; with fastmath on, this Student-t model with a varying
+    intercept gave different draws under ``NUMBA_CPU_NAME=haswell`` (AVX2) and on an AVX-512 host.
+    Bambi created its two auxiliary parameters (sigma, nu) in an order set by the hash seed, so
+    the same seed gave one of two sets of draws per process (CI failed on this). Both were checked
+    by undoing the fix. The book's committed outputs depend on neither happening in CI.
     """
     import os
     import subprocess
     import sys
 
-    def run(cpu):
+    def run(cpu, hash_seed):
         # A fresh compile cache for each run, as on a new machine: PyTensor's numba cache lives
         # in its compiledir, and entries written by earlier processes must not leak in.
         env = {**os.environ, "NUMBA_CPU_NAME": cpu, "COURSE_PROGRESS": "0",
+               "PYTHONHASHSEED": str(hash_seed),
                "NUMBA_CACHE_DIR": str(tmp_path / cpu / "numba"),
                "PYTENSOR_FLAGS": f"base_compiledir={tmp_path / cpu / 'pytensor'}"}
         out = subprocess.run([sys.executable, "-c", _CPU_PROBE], env=env, check=True,
                              capture_output=True, text=True, timeout=600)
         return out.stdout.strip().splitlines()[-1]
 
-    assert run("host") == run("haswell")
+    # Hash seeds 0 and 1 order {"sigma", "nu"} differently (checked without the fix).
+    assert run("host", 0) == run("haswell", 1)
+
+
+_ORDER_PROBE = """
+import numpy as np, pandas as pd, bambi as bmb
+import course_pkg
+df = pd.DataFrame({"y": np.random.default_rng(0).gamma(2.0, size=30)})
+for family in ("t", "hurdle_lognormal", "zero_inflated_negativebinomial"):
+    data = df.assign(y=df["y"].round()) if family.startswith("zero") else df
+    model = bmb.Model("y ~ 1", data, family=family)
+    model.build()
+    print(family, [v.name for v in model.backend.model.free_RVs])
+"""
+
+
+def test_bambi_parameter_order_does_not_depend_on_hash_seed():
+    """course_pkg fixes the order in which Bambi creates auxiliary parameters (a set upstream)."""
+    import os
+    import subprocess
+    import sys
+
+    def order(hash_seed):
+        env = {**os.environ, "PYTHONHASHSEED": str(hash_seed)}
+        return subprocess.run([sys.executable, "-c", _ORDER_PROBE], env=env, check=True,
+                              capture_output=True, text=True, timeout=300).stdout
+
+    first = order(0)
+    assert "t ['sigma', 'nu', 'Intercept']" in first
+    for hash_seed in (1, 2):  # together with 0, every family above changes order without the fix
+        assert order(hash_seed) == first
+
+
+def test_bambi_auxiliary_parameters_follow_the_likelihood():
+    fam = bmb.Model("y ~ 1", pd.DataFrame({"y": [1.0, 2.0, 3.5]}), family="t").family
+    assert fam.auxiliary_parameters == ["sigma", "nu"]
+    assert "mu" not in fam.auxiliary_parameters
 
 
 def test_sampling_context_limits_blas_threads_and_fastmath():
