@@ -375,6 +375,15 @@ class CorrelatedModel:
         ``False`` samples each group's coefficients around the population ones,
         ``m_j ~ MvN(beta, Sigma)``, ``r_j = m_j - beta`` (hierarchical centring), which samples
         better when every group has many observations.
+    centered : sequence of str
+        Partial centring for non-centred models: the named columns of correlated blocks (their
+        coefficient labels, e.g. ``"Intercept"`` or ``"y1_day01"``) are sampled hierarchically
+        centred and the rest of their block non-centred. With the block's Cholesky factor
+        ordered centred-first, ``m_C ~ MvN(beta_C, Sigma_CC)`` and
+        ``r_N = L_NC L_CC^{-1} (m_C - beta_C) + L_NN z_N``, the exact conditional of the
+        non-centred columns. For blocks mixing well-identified effects (intercepts of people
+        with many observations) and weakly identified ones (small slope SDs). Hand-written:
+        PyMC has no partially centred multivariate normal.
     rescor : bool
         With two outcomes, estimate their residual correlation (brms ``set_rescor(TRUE)``).
     center_predictors : bool
@@ -422,6 +431,7 @@ class CorrelatedModel:
         correlated: bool = True,
         rescor: bool = True,
         noncentered: bool = True,
+        centered: Sequence[str] = (),
         center_predictors: bool = False,
         sufficient_statistics: bool = False,
     ):
@@ -444,12 +454,26 @@ class CorrelatedModel:
         self.sigma_formula = sigma
         self.correlated = bool(correlated)
         self.noncentered = bool(noncentered)
+        if isinstance(centered, str) or not isinstance(centered, Sequence) or not all(
+            isinstance(c, str) for c in centered
+        ):
+            raise TypeError(f"centered must be a sequence of column labels, got {centered!r}")
+        self.centered = tuple(centered)
+        if self.centered and not self.noncentered:
+            raise ValueError("centered lists columns to centre within non-centred blocks; with "
+                             "noncentered=False every column is centred already")
         self.center_predictors = bool(center_predictors)
         self.sufficient_statistics = bool(sufficient_statistics)
         self.multivariate = len(formulas) == 2
         self.rescor = bool(rescor) and self.multivariate
         self._priors_in = dict(priors or {})
         self._setup(data)
+        if self.centered:
+            known = [lab for b in self.blocks if b.correlated and b.k > 1 for lab in b.coef_labels]
+            unknown = [c for c in self.centered if c not in known]
+            if unknown:
+                raise ValueError(f"centered names {unknown}, which are not columns of a "
+                                 f"correlated block; the columns are {known}")
         if self.sufficient_statistics:
             self._suff_plan = self._sufficient_plan()
         self._model = None
@@ -784,6 +808,9 @@ class CorrelatedModel:
                 pop = self._pop_vector(b)
                 m = pm.MvNormal(f"m_{b.name}", mu=pop, chol=chol, dims=(level, coef))
                 return pm.Deterministic(f"r_{b.name}", m - pop, dims=(level, coef))
+            cen = [j for j, lab in enumerate(b.coef_labels) if lab in self.centered]
+            if cen:
+                return self._partly_centred(b, chol, cen)
             z = pm.Normal(f"z_{b.name}", 0.0, 1.0, dims=(level, coef))
             r = pt.dot(z, chol.T)
         else:
@@ -795,6 +822,37 @@ class CorrelatedModel:
             z = pm.Normal(f"z_{b.name}", 0.0, 1.0, dims=(level, coef))
             r = z * sd
         return pm.Deterministic(f"r_{b.name}", r, dims=(level, coef))
+
+    def _partly_centred(self, b: _Block, chol, cen: list[int]):
+        """Group effects with the columns ``cen`` centred and the others non-centred.
+
+        ``chol`` is the Cholesky factor of the block's covariance in column order. A Cholesky
+        factor of the covariance with the centred columns first is taken from it (the LKJ prior is
+        exchangeable, so reordering the columns changes the model only in its parameterisation,
+        not its prior), then ``m_C ~ MvN(beta_C, L_CC)`` and ``r_N = L_NC z_C + L_NN z_N`` with
+        ``z_C = L_CC^{-1} (m_C - beta_C)``.
+        """
+        from pytensor.tensor.slinalg import cholesky, solve_triangular
+
+        level = b.name + "__level"
+        non = [j for j in range(b.k) if j not in cen]
+        order = cen + non
+        inverse = np.argsort(order)
+        cov = chol @ chol.T
+        L = cholesky(cov[order][:, order])
+        c = len(cen)
+        labels = b.coef_labels
+        model = pm.modelcontext(None)
+        model.add_coord(f"{b.name}__centred", [labels[j] for j in cen])
+        model.add_coord(f"{b.name}__noncentred", [labels[j] for j in non])
+        pop = self._pop_vector(b)[cen]
+        m = pm.MvNormal(f"m_{b.name}", mu=pop, chol=L[:c, :c], dims=(level, f"{b.name}__centred"))
+        r_c = m - pop
+        z_c = solve_triangular(L[:c, :c], r_c.T, lower=True).T
+        z_n = pm.Normal(f"z_{b.name}", 0.0, 1.0, dims=(level, f"{b.name}__noncentred"))
+        r_n = pt.dot(z_c, L[c:, :c].T) + pt.dot(z_n, L[c:, c:].T)
+        r = pt.concatenate([r_c, r_n], axis=1)[:, inverse]
+        return pm.Deterministic(f"r_{b.name}", r, dims=(level, f"{b.name}__coef"))
 
     def _pop_vector(self, b: _Block):
         """Population coefficients matching a block's columns (0 where there is none)."""
@@ -1165,7 +1223,10 @@ class CorrelatedModel:
                          f"{b.k} column(s) {b.coef_labels}, {kind}")
         if self.multivariate:
             lines.append(f"  residual correlation: {'estimated' if self.rescor else 'fixed at 0'}")
-        lines.append(f"  group effects: {'non-centred' if self.noncentered else 'hierarchically centred'}"
+        kind = "non-centred" if self.noncentered else "hierarchically centred"
+        if self.centered:
+            kind += f", except {list(self.centered)} (centred)"
+        lines.append(f"  group effects: {kind}"
                      f"{'; predictors centred (Intercept prior at their means)' if self.center_predictors else ''}")
         return "\n".join(lines)
 

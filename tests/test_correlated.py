@@ -334,3 +334,35 @@ def test_grouped_fit_pointwise_log_likelihood_matches_the_row_model(spec):
     assert list(ours.data_vars) == list(expected.data_vars)
     for name in ours.data_vars:
         np.testing.assert_allclose(ours[name].values, expected[name].values, rtol=1e-8)
+
+
+def test_partial_centring_keeps_the_prior_of_the_group_effects():
+    """Centring some columns of a block changes the parameterisation, not the model: the prior
+    draws of the group effects follow the same distribution as with the block non-centred."""
+    from scipy import stats
+
+    data = _grouped_data()
+    spec = {"formula": "y1 ~ 1 + x + lag + (1 + x + lag | g)",
+            "priors": {"sd": Prior("HalfNormal", sigma=1.0), "cor": 2.0}}
+    full = CorrelatedModel(data=data, **spec)
+    part = CorrelatedModel(data=data, centered=["lag", "Intercept"], **spec)
+    assert "except ['lag', 'Intercept'] (centred)" in repr(part)
+    assert {"m_g", "z_g"} <= {v.name for v in part.model.free_RVs}
+    draws = {}
+    for name, m in (("full", full), ("part", part)):
+        prior = pm.sample_prior_predictive(draws=3000, model=m.model, random_seed=11).prior
+        draws[name] = prior["r_g"].isel(g__level=0).values.reshape(-1, 3)
+    for j in range(3):
+        assert stats.ks_2samp(draws["full"][:, j], draws["part"][:, j]).pvalue > 0.01
+    corr = {k: np.corrcoef(v.T)[np.triu_indices(3, 1)] for k, v in draws.items()}
+    np.testing.assert_allclose(corr["part"], corr["full"], atol=0.08)
+
+
+def test_partial_centring_rejects_bad_column_names():
+    data = _grouped_data()
+    with pytest.raises(ValueError, match="not columns of a correlated block.*'Intercept', 'x'"):
+        CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data, centered=["day01"])
+    with pytest.raises(ValueError, match="noncentered=False"):
+        CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data, centered=["x"], noncentered=False)
+    with pytest.raises(TypeError, match="centered must be a sequence"):
+        CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data, centered="x")
