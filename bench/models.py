@@ -110,9 +110,8 @@ def _ch04_intercept() -> pm.Model:
               "sigma": bmb.Prior("Exponential", lam=1 / y_sd),
               "cheese": bmb.Prior("Normal", mu=0, sigma=2.5 * y_sd),
               "1|background": bmb.Prior("Normal", mu=0,
-                                        sigma=bmb.Prior("HalfCauchy", beta=2))}
-    return _bambi("y ~ 1 + cheese + (1 | background)", load_dataset("cheese"), priors,
-                  noncentered=False)
+                                        sigma=bmb.Prior("HalfNormal", sigma=5))}
+    return _bambi("y ~ 1 + cheese + (1 | background)", load_dataset("cheese"), priors)
 
 
 def _ch04_correlated() -> pm.Model:
@@ -120,10 +119,10 @@ def _ch04_correlated() -> pm.Model:
 
     y_mean, y_sd = _cheese_priors()
     priors = {"Intercept": Prior("Normal", mu=y_mean, sigma=2.5 * y_sd),
-              "b": Prior("Normal", mu=0, sigma=2.5 * y_sd), "sd": Prior("HalfCauchy", beta=2),
+              "b": Prior("Normal", mu=0, sigma=2.5 * y_sd), "sd": Prior("HalfNormal", sigma=5),
               "cor": 2, "sigma": Prior("Exponential", lam=1 / y_sd)}
     return CorrelatedModel("y ~ 1 + cheese + (1 + cheese | background)", load_dataset("cheese"),
-                           priors=priors, noncentered=False).model
+                           priors=priors).model
 
 
 def _williams():
