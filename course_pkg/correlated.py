@@ -378,12 +378,12 @@ class CorrelatedModel:
     centered : sequence of str
         Partial centring for non-centred models: the named columns of correlated blocks (their
         coefficient labels, e.g. ``"Intercept"`` or ``"y1_day01"``) are sampled hierarchically
-        centred and the rest of their block non-centred. With the block's Cholesky factor
-        ordered centred-first, ``m_C ~ MvN(beta_C, Sigma_CC)`` and
-        ``r_N = L_NC L_CC^{-1} (m_C - beta_C) + L_NN z_N``, the exact conditional of the
-        non-centred columns. For blocks mixing well-identified effects (intercepts of people
-        with many observations) and weakly identified ones (small slope SDs). Hand-written:
-        PyMC has no partially centred multivariate normal.
+        centred and the rest of their block non-centred: ``r_N = L_NN z_N``, then the centred
+        columns from their exact conditional given ``r_N``; a centred intercept is taken at
+        each group's own mean of the non-centred predictors (see ``_partly_centred``). For
+        blocks mixing well-identified effects (intercepts of people with many observations)
+        and weakly identified ones (small slope SDs). Hand-written: PyMC has no partially
+        centred multivariate normal.
     rescor : bool
         With two outcomes, estimate their residual correlation (brms ``set_rescor(TRUE)``).
     center_predictors : bool
@@ -826,32 +826,52 @@ class CorrelatedModel:
     def _partly_centred(self, b: _Block, chol, cen: list[int]):
         """Group effects with the columns ``cen`` centred and the others non-centred.
 
-        ``chol`` is the Cholesky factor of the block's covariance in column order. A Cholesky
-        factor of the covariance with the centred columns first is taken from it (the LKJ prior is
-        exchangeable, so reordering the columns changes the model only in its parameterisation,
-        not its prior), then ``m_C ~ MvN(beta_C, L_CC)`` and ``r_N = L_NC z_C + L_NN z_N`` with
-        ``z_C = L_CC^{-1} (m_C - beta_C)``.
+        ``chol`` is the Cholesky factor of the block's covariance in column order; a factor of
+        the same covariance with the non-centred columns N first is taken from it (reordering
+        changes the parameterisation, not the prior). Then ``r_N = L_NN z_N`` and the centred
+        columns are drawn from their conditional given ``r_N``,
+        ``m_C ~ MvN(beta_C + S_j (beta_N + r_N) + L_CN z_N, L_CC)``, with
+        ``r_C = m_C - beta_C - S_j (beta_N + r_N)``. ``S_j`` moves each centred intercept to the
+        group's own mean of the non-centred predictors of the same formula part (the group's
+        mean of ``x`` times its slope, for every non-centred slope): when groups sit far from
+        ``x = 0`` this removes the strong posterior correlation between a group's intercept and
+        its slopes. The shift is exact, so the model is unchanged.
         """
-        from pytensor.tensor.slinalg import cholesky, solve_triangular
+        from pytensor.tensor.slinalg import cholesky
 
         level = b.name + "__level"
         non = [j for j in range(b.k) if j not in cen]
-        order = cen + non
+        order = non + cen
         inverse = np.argsort(order)
         cov = chol @ chol.T
         L = cholesky(cov[order][:, order])
-        c = len(cen)
+        n = len(non)
         labels = b.coef_labels
         model = pm.modelcontext(None)
         model.add_coord(f"{b.name}__centred", [labels[j] for j in cen])
         model.add_coord(f"{b.name}__noncentred", [labels[j] for j in non])
-        pop = self._pop_vector(b)[cen]
-        m = pm.MvNormal(f"m_{b.name}", mu=pop, chol=L[:c, :c], dims=(level, f"{b.name}__centred"))
-        r_c = m - pop
-        z_c = solve_triangular(L[:c, :c], r_c.T, lower=True).T
+        # S[j, a, s]: group j's mean of non-centred column s when centred column a is an
+        # intercept of the same part (a column of ones), else 0.
+        n_levels = len(b.levels)
+        counts = np.bincount(b.idx, minlength=n_levels).astype(float)
+        S = np.zeros((n_levels, len(cen), n))
+        for a, jc in enumerate(cen):
+            col = b.columns[jc]
+            if not np.all(b.Xi[jc] == 1.0):
+                continue
+            for s_, jn in enumerate(non):
+                if b.columns[jn].part == col.part:
+                    sums = np.bincount(b.idx, weights=b.Xi[jn], minlength=n_levels)
+                    S[:, a, s_] = sums / np.maximum(counts, 1.0)
+        pop = self._pop_vector(b)
+        pop_c, pop_n = pop[cen], pop[non]
         z_n = pm.Normal(f"z_{b.name}", 0.0, 1.0, dims=(level, f"{b.name}__noncentred"))
-        r_n = pt.dot(z_c, L[c:, :c].T) + pt.dot(z_n, L[c:, c:].T)
-        r = pt.concatenate([r_c, r_n], axis=1)[:, inverse]
+        r_n = pt.dot(z_n, L[:n, :n].T)
+        shift = pop_c + (pt.as_tensor_variable(S) * (pop_n + r_n)[:, None, :]).sum(axis=-1)
+        m = pm.MvNormal(f"m_{b.name}", mu=shift + pt.dot(z_n, L[n:, :n].T), chol=L[n:, n:],
+                        dims=(level, f"{b.name}__centred"))
+        r_c = m - shift
+        r = pt.concatenate([r_n, r_c], axis=1)[:, inverse]
         return pm.Deterministic(f"r_{b.name}", r, dims=(level, f"{b.name}__coef"))
 
     def _pop_vector(self, b: _Block):
