@@ -3,8 +3,9 @@
 Usage: python scripts/run_notebook.py book/ch01_virus_load.ipynb [more.ipynb ...]
 
 Runs each notebook in a fresh kernel of the current environment (so execution counts are 1..N),
-with progress bars off and Python's hash seed fixed at 0 (as `make test` runs nbval), keeps only cell tags as cell metadata and only kernelspec/language_info as
-notebook metadata, and prints the wall time. A cell tagged ``raises-exception`` may raise; any
+with progress bars off and Python's hash seed fixed at 0 (as `make test` runs nbval), keeps only
+cell tags as cell metadata and only kernelspec/language_info as notebook metadata, and prints the
+wall time. A cell tagged ``raises-exception`` may raise; any
 other error stops the run and leaves the file untouched.
 """
 
