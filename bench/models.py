@@ -97,31 +97,33 @@ def _ch03_gpa_cor() -> pm.Model:
     ).model
 
 
-def _cheese_priors():
-    y = load_dataset("cheese")["y"].to_numpy(float)
-    return y.mean(), y.std(ddof=1)
+def _cheese():
+    """The cheese ratings with the mean and SD of y that the chapter's priors are scaled by."""
+    cheese = load_dataset("cheese")
+    y = cheese["y"].to_numpy(float)
+    return cheese, y.mean(), y.std(ddof=1)
 
 
 def _ch04_intercept() -> pm.Model:
     import bambi as bmb
 
-    y_mean, y_sd = _cheese_priors()
+    cheese, y_mean, y_sd = _cheese()
     priors = {"Intercept": bmb.Prior("Normal", mu=y_mean, sigma=2.5 * y_sd),
               "sigma": bmb.Prior("Exponential", lam=1 / y_sd),
               "cheese": bmb.Prior("Normal", mu=0, sigma=2.5 * y_sd),
               "1|background": bmb.Prior("Normal", mu=0,
                                         sigma=bmb.Prior("HalfNormal", sigma=5))}
-    return _bambi("y ~ 1 + cheese + (1 | background)", load_dataset("cheese"), priors)
+    return _bambi("y ~ 1 + cheese + (1 | background)", cheese, priors)
 
 
 def _ch04_correlated() -> pm.Model:
     from course_pkg.correlated import CorrelatedModel, Prior
 
-    y_mean, y_sd = _cheese_priors()
+    cheese, y_mean, y_sd = _cheese()
     priors = {"Intercept": Prior("Normal", mu=y_mean, sigma=2.5 * y_sd),
               "b": Prior("Normal", mu=0, sigma=2.5 * y_sd), "sd": Prior("HalfNormal", sigma=5),
               "cor": 2, "sigma": Prior("Exponential", lam=1 / y_sd)}
-    return CorrelatedModel("y ~ 1 + cheese + (1 + cheese | background)", load_dataset("cheese"),
+    return CorrelatedModel("y ~ 1 + cheese + (1 + cheese | background)", cheese,
                            priors=priors).model
 
 
