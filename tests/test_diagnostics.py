@@ -12,6 +12,7 @@ from course_pkg.diagnostics import (
     ParityError,
     check_convergence,
     check_parity,
+    compare_fits,
     convergence_table,
     printed_tolerance,
     summary_table,
@@ -135,6 +136,38 @@ def test_parity_bad_inputs():
         check_parity({"a": 1.0}, {"a": 1.0}, -1)
     with pytest.raises(ParityError):
         check_parity({"a": float("nan")}, {"a": 1.0}, 0.1)
+
+
+def test_compare_fits_accepts_two_fits_of_one_model_and_names_a_shift():
+    import xarray as xr
+
+    rng = np.random.default_rng(3)
+    a = xr.DataArray(rng.normal(1.0, 0.5, (4, 1000)), dims=("chain", "draw"))
+    b = xr.DataArray(rng.normal(1.0, 0.5, (4, 1000)), dims=("chain", "draw"))
+    table = compare_fits({"mu": (a, b), "same": (a, a)}, labels=("hand", "builder"))
+    assert list(table.columns) == ["hand", "builder", "difference", "tolerance", "agree"]
+    assert table["agree"].all()
+    # 4 MCSE of the difference of two independent 4000-draw fits of sd 0.5 is about 0.045.
+    assert 0.03 < table.loc["mu", "tolerance"] < 0.06
+    with pytest.raises(ParityError) as info:
+        compare_fits({"mu": (a, b + 0.1), "same": (a, a)}, labels=("hand", "builder"))
+    msg = str(info.value)
+    assert "1 of 2 quantities differ between hand and builder" in msg
+    assert "mu: hand" in msg and "same:" not in msg
+
+
+def test_compare_fits_bad_inputs():
+    draws = np.zeros((2, 50)) + np.arange(50)
+    with pytest.raises(TypeError, match="non-empty mapping"):
+        compare_fits({})
+    with pytest.raises(TypeError, match=r"pairs\['x'\] must be a pair"):
+        compare_fits({"x": (draws,)})
+    with pytest.raises(ValueError, match=r"shape \(chain, draw\), got shape \(50,\)"):
+        compare_fits({"x": (draws, draws[0])})
+    with pytest.raises(ValueError, match="two distinct strings"):
+        compare_fits({"x": (draws, draws)}, labels=("a", "a"))
+    with pytest.raises(ValueError, match="positive number of MCSEs"):
+        compare_fits({"x": (draws, draws)}, k=0)
 
 
 def test_printed_tolerance():
