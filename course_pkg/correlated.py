@@ -43,6 +43,7 @@ __all__ = [
     "GroupSegment",
     "Prior",
     "correlated_model",
+    "lkj_cholesky_corr",
     "split_group_terms",
 ]
 
@@ -339,6 +340,85 @@ def _standardise_scale(prior: Prior) -> tuple[str, dict, np.ndarray]:
     return prior.name, args, scale
 
 
+def _cpc_alphas(n: int, eta: float) -> np.ndarray:
+    """Beta shape of each canonical partial correlation (row-major strict lower triangle)."""
+    rows, cols = np.tril_indices(n, -1)
+    return eta + (n - 2 - cols) / 2.0
+
+
+def lkj_cholesky_corr(name: str, n: int, eta: float):
+    """Cholesky factor of an LKJ(eta) correlation matrix, parameterised as Stan and brms do.
+
+    PyMC's ``LKJCholeskyCov`` samples the packed Cholesky factor of the *covariance*, so a
+    standard deviation near zero pulls a whole row of that factor toward zero with it. Stan
+    (and so brms) samples the standard deviations apart from the correlations, and the
+    correlations as canonical partial correlations (CPCs) ``z = tanh(y)`` of unconstrained
+    ``y``; the Cholesky factor of the correlation matrix follows row by row,
+    ``L[i, j] = z[i, j] * prod_{l < j} sqrt(1 - z[i, l]**2)`` and
+    ``L[i, i] = prod_{l < i} sqrt(1 - z[i, l]**2)``. Under LKJ(eta) the CPCs are independent,
+    ``(z[i, j] + 1) / 2 ~ Beta(a_j, a_j)`` with ``a_j = eta + (n - 2 - j) / 2`` (Lewandowski,
+    Kurowicka and Joe 2009, the basis of Stan's ``lkj_corr_cholesky_rng``), which gives the log
+    density of ``y`` exactly, normalising constant included, and prior draws.
+
+    Hand-written: PyMC's ``LKJCorr`` samples the correlations themselves, each in (-1, 1), and
+    rejects proposals that are not positive definite. Must be called inside a model context.
+
+    Parameters
+    ----------
+    name : str
+        Name of the free variable (the ``n (n - 1) / 2`` unconstrained CPCs, row by row).
+    n : int
+        Dimension of the correlation matrix, at least 2.
+    eta : float
+        LKJ shape, positive (1: uniform over correlation matrices).
+
+    Returns
+    -------
+    pytensor.tensor.TensorVariable
+        The ``(n, n)`` lower-triangular Cholesky factor of the correlation matrix.
+
+    Examples
+    --------
+    >>> with pm.Model():  # doctest: +SKIP
+    ...     L = lkj_cholesky_corr("cpc", n=3, eta=2.0)
+    """
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 2:
+        raise ValueError(f"n must be an int >= 2, got {n!r}")
+    if isinstance(eta, bool) or not isinstance(eta, int | float) or not eta > 0:
+        raise ValueError(f"eta must be a positive number, got {eta!r}")
+    from scipy.special import betaln
+
+    n, eta = int(n), float(eta)
+    m = n * (n - 1) // 2
+    alphas = _cpc_alphas(n, eta)
+    const = float(np.sum(-(alphas - 1.0) * np.log(4.0) - betaln(alphas, alphas) - np.log(2.0)))
+
+    def log1m_tanh2(y):
+        # log(1 - tanh(y)^2) = 2 (log 2 - |y| - log1p(exp(-2 |y|))), stable for large |y|.
+        a = pt.abs(y)
+        return 2.0 * (np.log(2.0) - a - pt.log1p(pt.exp(-2.0 * a)))
+
+    def logp(value, a):
+        # Density of y: independent CPCs z = tanh(y) with (z + 1)/2 ~ Beta(a, a), times the
+        # tanh Jacobian (1 - z^2): sum of a * log(1 - z^2) plus the constant.
+        return pt.sum(a * log1m_tanh2(value), axis=-1) + const
+
+    def random(a, rng=None, size=None):
+        shape = (*(() if size is None else np.atleast_1d(size)), m)
+        z = 2.0 * rng.beta(a, a, size=shape) - 1.0
+        return np.arctanh(np.clip(z, -1 + 1e-15, 1 - 1e-15))
+
+    # The Beta shapes are passed as the parameter so that PyMC knows the support's length.
+    y = pm.CustomDist(name, alphas, logp=logp, random=random, signature="(m)->(m)",
+                      dtype="float64")
+    rows, cols = np.tril_indices(n, -1)
+    Z = pt.set_subtensor(pt.zeros((n, n))[rows, cols], pt.tanh(y))
+    W = pt.set_subtensor(pt.zeros((n, n))[rows, cols], log1m_tanh2(y))
+    # Exclusive cumulative sum along each row: sum over l < j of log(1 - z[i, l]^2).
+    before = pt.cumsum(W, axis=1) - W
+    return pt.tril((Z + pt.eye(n)) * pt.exp(0.5 * before))
+
+
 def _mad(y):
     return float(1.4826 * np.median(np.abs(y - np.median(y))))
 
@@ -380,10 +460,19 @@ class CorrelatedModel:
         coefficient labels, e.g. ``"Intercept"`` or ``"y1_day01"``) are sampled hierarchically
         centred and the rest of their block non-centred: ``r_N = L_NN z_N``, then the centred
         columns from their exact conditional given ``r_N``; a centred intercept is taken at
-        each group's own mean of the non-centred predictors (see ``_partly_centred``). For
+        each group's own mean of the block's other predictors (see ``_partly_centred``). For
         blocks mixing well-identified effects (intercepts of people with many observations)
-        and weakly identified ones (small slope SDs). Hand-written: PyMC has no partially
-        centred multivariate normal.
+        and weakly identified ones (small slope SDs). Naming every column of a block centres
+        it all, with the intercepts still taken at the group means. Hand-written: PyMC has no
+        partially centred multivariate normal.
+    cov_parameterization : {"pymc", "stan"}
+        How a correlated block's covariance is sampled. ``"pymc"`` (default): PyMC's
+        ``LKJCholeskyCov``, the packed Cholesky factor of the covariance. ``"stan"``: the SDs
+        apart from the correlations, and the correlations as unconstrained canonical partial
+        correlations (:func:`lkj_cholesky_corr`), as Stan and brms do. Same prior either way;
+        ``"stan"`` mixes better when one effect's SD is close to zero, because in the packed
+        factor that SD drags its whole row, correlations included. The free variables are then
+        ``sd_unit_<block>`` (the SDs at unit prior scale) and ``cpc_<block>``.
     rescor : bool
         With two outcomes, estimate their residual correlation (brms ``set_rescor(TRUE)``).
     center_predictors : bool
@@ -432,6 +521,7 @@ class CorrelatedModel:
         rescor: bool = True,
         noncentered: bool = True,
         centered: Sequence[str] = (),
+        cov_parameterization: str = "pymc",
         center_predictors: bool = False,
         sufficient_statistics: bool = False,
     ):
@@ -459,6 +549,10 @@ class CorrelatedModel:
         ):
             raise TypeError(f"centered must be a sequence of column labels, got {centered!r}")
         self.centered = tuple(centered)
+        if cov_parameterization not in ("pymc", "stan"):
+            raise ValueError("cov_parameterization must be 'pymc' (LKJCholeskyCov) or 'stan' "
+                             f"(SDs and partial correlations), got {cov_parameterization!r}")
+        self.cov_parameterization = cov_parameterization
         if self.centered and not self.noncentered:
             raise ValueError("centered lists columns to centre within non-centred blocks; with "
                              "noncentered=False every column is centred already")
@@ -789,13 +883,19 @@ class CorrelatedModel:
             # PyMC's LKJCholeskyCov draws the SDs itself. A scale family is written as
             # scale * (the family at scale 1), which keeps vector scales out of sd_dist.
             name, args, scale = _standardise_scale(sd_prior)
-            sd_dist = getattr(pm, name).dist(**args, shape=b.k)
-            chol_std, _, _ = pm.LKJCholeskyCov(
-                f"chol_{b.name}", n=b.k, eta=self._block_eta(b), sd_dist=sd_dist,
-                compute_corr=True, store_in_trace=False,
-            )
             scale = pt.as_tensor_variable(np.broadcast_to(scale, (b.k,)).astype(float))
-            chol = scale[:, None] * chol_std
+            if self.cov_parameterization == "stan":
+                # SDs apart from the correlations, as Stan and brms sample them.
+                sd_unit = getattr(pm, name)(f"sd_unit_{b.name}", **args, dims=coef)
+                L_corr = lkj_cholesky_corr(f"cpc_{b.name}", n=b.k, eta=self._block_eta(b))
+                chol = (scale * sd_unit)[:, None] * L_corr
+            else:
+                sd_dist = getattr(pm, name).dist(**args, shape=b.k)
+                chol_std, _, _ = pm.LKJCholeskyCov(
+                    f"chol_{b.name}", n=b.k, eta=self._block_eta(b), sd_dist=sd_dist,
+                    compute_corr=True, store_in_trace=False,
+                )
+                chol = scale[:, None] * chol_std
             cov = chol @ chol.T
             sd = pt.sqrt(pt.diag(cov))
             pm.Deterministic(f"sd_{b.name}", sd, dims=coef)
@@ -826,52 +926,79 @@ class CorrelatedModel:
     def _partly_centred(self, b: _Block, chol, cen: list[int]):
         """Group effects with the columns ``cen`` centred and the others non-centred.
 
-        ``chol`` is the Cholesky factor of the block's covariance in column order; a factor of
-        the same covariance with the non-centred columns N first is taken from it (reordering
-        changes the parameterisation, not the prior). Then ``r_N = L_NN z_N`` and the centred
-        columns are drawn from their conditional given ``r_N``,
-        ``m_C ~ MvN(beta_C + S_j (beta_N + r_N) + L_CN z_N, L_CC)``, with
-        ``r_C = m_C - beta_C - S_j (beta_N + r_N)``. ``S_j`` moves each centred intercept to the
-        group's own mean of the non-centred predictors of the same formula part (the group's
-        mean of ``x`` times its slope, for every non-centred slope): when groups sit far from
-        ``x = 0`` this removes the strong posterior correlation between a group's intercept and
-        its slopes. The shift is exact, so the model is unchanged.
+        ``chol`` is the Cholesky factor of the block's covariance in column order. The columns
+        are reordered as N (non-centred), S (centred slopes) and I (centred intercepts: columns
+        of ones), and a factor ``L`` of the same covariance in that order is taken (reordering
+        changes the parameterisation, not the prior). With ``r = L z``:
+
+        - ``r_N = L_NN z_N``;
+        - ``m_S ~ MvN(beta_S + L_SN z_N, L_SS)``, ``r_S = m_S - beta_S``, the exact conditional
+          of ``r_S`` given ``z_N``;
+        - ``m_I ~ MvN(c_j + L_IN z_N + L_IS z_S, L_II)``, ``r_I = m_I - c_j``, with
+          ``c_j = beta_I + xbar_j (beta_P + r_P)``: each centred intercept is taken at the
+          group's own mean ``xbar_j`` of the other predictors P = N + S of the same formula
+          part (for every slope, the group's mean of ``x`` times the group's slope). When groups
+          sit far from ``x = 0`` this removes the strong posterior correlation between a
+          group's intercept and its slopes. The shift is exact, so the model is unchanged.
         """
-        from pytensor.tensor.slinalg import cholesky
+        from pytensor.tensor.slinalg import cholesky, solve_triangular
 
         level = b.name + "__level"
+        labels = b.coef_labels
+        ones = [j for j in cen if np.all(b.Xi[j] == 1.0)]
         non = [j for j in range(b.k) if j not in cen]
-        order = non + cen
+        slopes = [j for j in cen if j not in ones]
+        order = non + slopes + ones
         inverse = np.argsort(order)
         cov = chol @ chol.T
         L = cholesky(cov[order][:, order])
-        n = len(non)
-        labels = b.coef_labels
+        n, s = len(non), len(slopes)
+        rn, rs, ri = slice(0, n), slice(n, n + s), slice(n + s, b.k)
         model = pm.modelcontext(None)
-        model.add_coord(f"{b.name}__centred", [labels[j] for j in cen])
-        model.add_coord(f"{b.name}__noncentred", [labels[j] for j in non])
-        # S[j, a, s]: group j's mean of non-centred column s when centred column a is an
-        # intercept of the same part (a column of ones), else 0.
-        n_levels = len(b.levels)
-        counts = np.bincount(b.idx, minlength=n_levels).astype(float)
-        S = np.zeros((n_levels, len(cen), n))
-        for a, jc in enumerate(cen):
-            col = b.columns[jc]
-            if not np.all(b.Xi[jc] == 1.0):
-                continue
-            for s_, jn in enumerate(non):
-                if b.columns[jn].part == col.part:
-                    sums = np.bincount(b.idx, weights=b.Xi[jn], minlength=n_levels)
-                    S[:, a, s_] = sums / np.maximum(counts, 1.0)
         pop = self._pop_vector(b)
-        pop_c, pop_n = pop[cen], pop[non]
-        z_n = pm.Normal(f"z_{b.name}", 0.0, 1.0, dims=(level, f"{b.name}__noncentred"))
-        r_n = pt.dot(z_n, L[:n, :n].T)
-        shift = pop_c + (pt.as_tensor_variable(S) * (pop_n + r_n)[:, None, :]).sum(axis=-1)
-        m = pm.MvNormal(f"m_{b.name}", mu=shift + pt.dot(z_n, L[n:, :n].T), chol=L[n:, n:],
-                        dims=(level, f"{b.name}__centred"))
-        r_c = m - shift
-        r = pt.concatenate([r_n, r_c], axis=1)[:, inverse]
+        parts = []
+        z_n = None
+        if non:
+            model.add_coord(f"{b.name}__noncentred", [labels[j] for j in non])
+            z_n = pm.Normal(f"z_{b.name}", 0.0, 1.0, dims=(level, f"{b.name}__noncentred"))
+            parts.append(pt.dot(z_n, L[rn, rn].T))
+        z_s = None
+        if slopes:
+            model.add_coord(f"{b.name}__centred", [labels[j] for j in slopes])
+            mu = pop[slopes] + (pt.dot(z_n, L[rs, rn].T) if non else 0.0)
+            m_s = pm.MvNormal(f"m_{b.name}", mu=mu, chol=L[rs, rs],
+                              dims=(level, f"{b.name}__centred"))
+            r_s = m_s - pop[slopes]
+            parts.append(r_s)
+            if ones:
+                z_s = solve_triangular(L[rs, rs], (r_s - (mu - pop[slopes])).T, lower=True).T
+        if ones:
+            # X[j, a, p]: group j's mean of predictor p (non-centred or centred slope) when
+            # p is in the same formula part as intercept a, else 0.
+            given = non + slopes
+            n_levels = len(b.levels)
+            counts = np.bincount(b.idx, minlength=n_levels).astype(float)
+            X = np.zeros((n_levels, len(ones), len(given)))
+            for a, ja in enumerate(ones):
+                for p_, jp in enumerate(given):
+                    if b.columns[jp].part == b.columns[ja].part:
+                        sums = np.bincount(b.idx, weights=b.Xi[jp], minlength=n_levels)
+                        X[:, a, p_] = sums / np.maximum(counts, 1.0)
+            model.add_coord(f"{b.name}__intercepts", [labels[j] for j in ones])
+            r_given = pt.concatenate(parts, axis=1) if parts else None
+            shift = pop[ones]
+            if given:
+                shift = shift + (pt.as_tensor_variable(X)
+                                 * (pop[given] + r_given)[:, None, :]).sum(axis=-1)
+            mu = shift
+            if non:
+                mu = mu + pt.dot(z_n, L[ri, rn].T)
+            if slopes:
+                mu = mu + pt.dot(z_s, L[ri, rs].T)
+            m_i = pm.MvNormal(f"m0_{b.name}", mu=mu, chol=L[ri, ri],
+                              dims=(level, f"{b.name}__intercepts"))
+            parts.append(m_i - shift)
+        r = pt.concatenate(parts, axis=1)[:, inverse]
         return pm.Deterministic(f"r_{b.name}", r, dims=(level, f"{b.name}__coef"))
 
     def _pop_vector(self, b: _Block):
@@ -1239,6 +1366,8 @@ class CorrelatedModel:
         lines.append(f"  rows: {len(self.data)} ({self.n_dropped} dropped for missing values)")
         for b in self.blocks:
             kind = "correlated" if b.k > 1 and b.correlated else "independent"
+            if kind == "correlated" and self.cov_parameterization == "stan":
+                kind += " (SDs and partial correlations sampled apart, as Stan)"
             lines.append(f"  block {b.name}: {len(b.levels)} levels of {b.factor}, "
                          f"{b.k} column(s) {b.coef_labels}, {kind}")
         if self.multivariate:

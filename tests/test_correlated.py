@@ -7,7 +7,13 @@ import pandas as pd
 import pymc as pm
 import pytest
 
-from course_pkg.correlated import CorrelatedModel, FormulaError, Prior, split_group_terms
+from course_pkg.correlated import (
+    CorrelatedModel,
+    FormulaError,
+    Prior,
+    lkj_cholesky_corr,
+    split_group_terms,
+)
 from course_pkg.diagnostics import check_convergence
 
 
@@ -336,7 +342,14 @@ def test_grouped_fit_pointwise_log_likelihood_matches_the_row_model(spec):
         np.testing.assert_allclose(ours[name].values, expected[name].values, rtol=1e-8)
 
 
-def test_partial_centring_keeps_the_prior_of_the_group_effects():
+@pytest.mark.parametrize(
+    ("centered", "free"),
+    [(["lag", "Intercept"], {"z_g", "m_g", "m0_g"}),
+     (["Intercept"], {"z_g", "m0_g"}),
+     (["Intercept", "x", "lag"], {"m_g", "m0_g"})],
+    ids=["slope and intercept", "intercept", "all"],
+)
+def test_partial_centring_keeps_the_prior_of_the_group_effects(centered, free):
     """Centring some columns of a block changes the parameterisation, not the model: the prior
     draws of the group effects follow the same distribution as with the block non-centred."""
     from scipy import stats
@@ -345,9 +358,10 @@ def test_partial_centring_keeps_the_prior_of_the_group_effects():
     spec = {"formula": "y1 ~ 1 + x + lag + (1 + x + lag | g)",
             "priors": {"sd": Prior("HalfNormal", sigma=1.0), "cor": 2.0}}
     full = CorrelatedModel(data=data, **spec)
-    part = CorrelatedModel(data=data, centered=["lag", "Intercept"], **spec)
-    assert "except ['lag', 'Intercept'] (centred)" in repr(part)
-    assert {"m_g", "z_g"} <= {v.name for v in part.model.free_RVs}
+    part = CorrelatedModel(data=data, centered=centered, **spec)
+    assert f"except {centered} (centred)" in repr(part)
+    names = {v.name for v in part.model.free_RVs}
+    assert free <= names and not {"z_g", "m_g", "m0_g"} - free & names
     draws = {}
     for name, m in (("full", full), ("part", part)):
         prior = pm.sample_prior_predictive(draws=3000, model=m.model, random_seed=11).prior
@@ -366,3 +380,94 @@ def test_partial_centring_rejects_bad_column_names():
         CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data, centered=["x"], noncentered=False)
     with pytest.raises(TypeError, match="centered must be a sequence"):
         CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data, centered="x")
+
+
+def _lkj_logp_and_corr(n, eta):
+    """Compiled log density of the CPC vector and the correlation matrix it maps to."""
+    import pytensor
+
+    with pm.Model() as model:
+        L = lkj_cholesky_corr("cpc", n=n, eta=eta)
+    value = model.rvs_to_values[model["cpc"]]
+    logp = pytensor.function([value], model.logp(jacobian=False))
+    L_of = pytensor.function([value], pytensor.clone_replace(L, {model["cpc"]: value}))
+    return model, logp, lambda y: L_of(y) @ L_of(y).T
+
+
+def test_lkj_cholesky_corr_density_is_pymcs_lkj_through_the_change_of_variables():
+    """log p(y) - log |d corr / d y| is PyMC's LKJCorr log density up to one constant (PyMC's
+    normalising constant differs from the exact one used here; the shapes must agree)."""
+    n, eta = 3, 2.0
+    _, logp, corr_of = _lkj_logp_and_corr(n, eta)
+    lkj = pm.LKJCorr.dist(n=n, eta=eta)
+    upper = np.triu_indices(n, 1)
+    rng = np.random.default_rng(0)
+    gaps = []
+    for _ in range(4):
+        y = rng.normal(size=3)
+        eps = 1e-6
+        jac = np.column_stack([(corr_of(y + eps * e)[upper] - corr_of(y - eps * e)[upper])
+                               / (2 * eps) for e in np.eye(3)])
+        ref = float(pm.logp(lkj, corr_of(y)[upper]).eval())
+        gaps.append(float(logp(y)) - np.log(abs(np.linalg.det(jac))) - ref)
+        np.testing.assert_allclose(np.diag(corr_of(y)), 1.0, atol=1e-12)
+    np.testing.assert_allclose(gaps, gaps[0], atol=1e-6)
+
+
+def test_lkj_cholesky_corr_is_normalised_and_exact_for_two_dimensions():
+    from scipy import stats
+
+    # n = 2: z = tanh(y) and (z + 1) / 2 ~ Beta(eta, eta), so p(y) = Beta density * (1 - z^2) / 2.
+    _, logp, _ = _lkj_logp_and_corr(2, 3.0)
+    for y in (-2.0, 0.1, 1.3):
+        z = np.tanh(y)
+        expected = stats.beta(3.0, 3.0).logpdf((z + 1) / 2) + np.log((1 - z**2) / 2)
+        np.testing.assert_allclose(float(logp(np.array([y]))), expected, rtol=1e-10)
+    # n = 3: importance sampling from a wide normal integrates the density to 1.
+    _, logp, _ = _lkj_logp_and_corr(3, 1.5)
+    rng = np.random.default_rng(1)
+    ys = rng.normal(0, 1.5, size=(20000, 3))
+    log_q = stats.norm(0, 1.5).logpdf(ys).sum(axis=1)
+    total = np.mean(np.exp([float(logp(y)) for y in ys] - log_q))
+    assert abs(total - 1) < 0.03
+
+
+def test_lkj_cholesky_corr_prior_draws_have_lkj_marginals():
+    """Under LKJ(eta) in n dimensions each correlation is 2 Beta(b, b) - 1, b = eta - 1 + n / 2."""
+    from scipy import stats
+
+    n, eta = 4, 2.0
+    model, _, corr_of = _lkj_logp_and_corr(n, eta)
+    draws = pm.sample_prior_predictive(draws=3000, model=model, random_seed=4).prior["cpc"]
+    corr = np.array([corr_of(y) for y in draws.values.reshape(-1, n * (n - 1) // 2)])
+    b = eta - 1 + n / 2
+    for i, j in [(1, 0), (3, 0), (3, 2)]:
+        assert stats.kstest((corr[:, i, j] + 1) / 2, stats.beta(b, b).cdf).pvalue > 0.01
+
+
+def test_lkj_cholesky_corr_rejects_bad_arguments():
+    with pm.Model():
+        with pytest.raises(ValueError, match="n must be an int >= 2"):
+            lkj_cholesky_corr("c", n=1, eta=2.0)
+        with pytest.raises(ValueError, match="eta must be a positive number"):
+            lkj_cholesky_corr("c", n=3, eta=0)
+
+
+def test_stan_parameterisation_keeps_the_prior_of_the_group_effects():
+    from scipy import stats
+
+    data = _grouped_data()
+    spec = {"formula": "y1 ~ 1 + x + lag + (1 + x + lag | g)",
+            "priors": {"sd": Prior("HalfNormal", sigma=1.0), "cor": 2.0}}
+    draws = {}
+    for kind in ("pymc", "stan"):
+        m = CorrelatedModel(data=data, cov_parameterization=kind, **spec)
+        prior = pm.sample_prior_predictive(draws=3000, model=m.model, random_seed=11).prior
+        draws[kind] = prior["r_g"].isel(g__level=0).values.reshape(-1, 3)
+    assert {"sd_unit_g", "cpc_g"} <= {v.name for v in m.model.free_RVs}
+    for j in range(3):
+        assert stats.ks_2samp(draws["pymc"][:, j], draws["stan"][:, j]).pvalue > 0.01
+    corr = {k: np.corrcoef(v.T)[np.triu_indices(3, 1)] for k, v in draws.items()}
+    np.testing.assert_allclose(corr["stan"], corr["pymc"], atol=0.08)
+    with pytest.raises(ValueError, match="cov_parameterization must be 'pymc'"):
+        CorrelatedModel(data=data, cov_parameterization="brms", **spec)
