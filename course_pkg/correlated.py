@@ -473,6 +473,13 @@ class CorrelatedModel:
         ``"stan"`` mixes better when one effect's SD is close to zero, because in the packed
         factor that SD drags its whole row, correlations included. The free variables are then
         ``sd_unit_<block>`` (the SDs at unit prior scale) and ``cpc_<block>``.
+    cholesky_order : sequence of str
+        Column labels to put first in a correlated block's Cholesky factor, the others following
+        in formula order. The prior is unchanged (LKJ is exchangeable) but the non-centred
+        parameterisation is not: column ``i`` of the group effects is built from ``z`` of
+        columns ``0..i``. Putting well-identified effects (large SDs: intercepts, time slopes)
+        first keeps them clear of the weakly identified ones, whose correlations the data barely
+        inform. ``z_<block>``'s columns are in this order.
     rescor : bool
         With two outcomes, estimate their residual correlation (brms ``set_rescor(TRUE)``).
     center_predictors : bool
@@ -522,6 +529,7 @@ class CorrelatedModel:
         noncentered: bool = True,
         centered: Sequence[str] = (),
         cov_parameterization: str = "pymc",
+        cholesky_order: Sequence[str] = (),
         center_predictors: bool = False,
         sufficient_statistics: bool = False,
     ):
@@ -553,6 +561,12 @@ class CorrelatedModel:
             raise ValueError("cov_parameterization must be 'pymc' (LKJCholeskyCov) or 'stan' "
                              f"(SDs and partial correlations), got {cov_parameterization!r}")
         self.cov_parameterization = cov_parameterization
+        if isinstance(cholesky_order, str) or not isinstance(cholesky_order, Sequence) or not all(
+            isinstance(c, str) for c in cholesky_order
+        ):
+            raise TypeError(f"cholesky_order must be a sequence of column labels, got "
+                            f"{cholesky_order!r}")
+        self.cholesky_order = tuple(cholesky_order)
         if self.centered and not self.noncentered:
             raise ValueError("centered lists columns to centre within non-centred blocks; with "
                              "noncentered=False every column is centred already")
@@ -567,6 +581,12 @@ class CorrelatedModel:
             unknown = [c for c in self.centered if c not in known]
             if unknown:
                 raise ValueError(f"centered names {unknown}, which are not columns of a "
+                                 f"correlated block; the columns are {known}")
+        if self.cholesky_order:
+            known = [lab for b in self.blocks if b.correlated and b.k > 1 for lab in b.coef_labels]
+            unknown = [c for c in self.cholesky_order if c not in known]
+            if unknown:
+                raise ValueError(f"cholesky_order names {unknown}, which are not columns of a "
                                  f"correlated block; the columns are {known}")
         if self.sufficient_statistics:
             self._suff_plan = self._sufficient_plan()
@@ -883,19 +903,27 @@ class CorrelatedModel:
             # PyMC's LKJCholeskyCov draws the SDs itself. A scale family is written as
             # scale * (the family at scale 1), which keeps vector scales out of sd_dist.
             name, args, scale = _standardise_scale(sd_prior)
-            scale = pt.as_tensor_variable(np.broadcast_to(scale, (b.k,)).astype(float))
+            # The Cholesky factor is built for the columns in `perm` order (cholesky_order);
+            # rows of `chol` below are in the block's own column order, chol @ chol.T = Sigma.
+            first = [lab for lab in self.cholesky_order if lab in b.coef_labels]
+            perm = [b.coef_labels.index(lab) for lab in first]
+            perm += [j for j in range(b.k) if j not in perm]
+            inverse = np.argsort(perm)
+            scale = np.broadcast_to(scale, (b.k,)).astype(float)[perm]
+            scale = pt.as_tensor_variable(scale)
             if self.cov_parameterization == "stan":
                 # SDs apart from the correlations, as Stan and brms sample them.
                 sd_unit = getattr(pm, name)(f"sd_unit_{b.name}", **args, dims=coef)
                 L_corr = lkj_cholesky_corr(f"cpc_{b.name}", n=b.k, eta=self._block_eta(b))
-                chol = (scale * sd_unit)[:, None] * L_corr
+                chol_p = (scale * sd_unit[perm])[:, None] * L_corr
             else:
                 sd_dist = getattr(pm, name).dist(**args, shape=b.k)
                 chol_std, _, _ = pm.LKJCholeskyCov(
                     f"chol_{b.name}", n=b.k, eta=self._block_eta(b), sd_dist=sd_dist,
                     compute_corr=True, store_in_trace=False,
                 )
-                chol = scale[:, None] * chol_std
+                chol_p = scale[:, None] * chol_std
+            chol = chol_p[inverse]
             cov = chol @ chol.T
             sd = pt.sqrt(pt.diag(cov))
             pm.Deterministic(f"sd_{b.name}", sd, dims=coef)
@@ -906,13 +934,22 @@ class CorrelatedModel:
                 # around the matching population coefficients, so that beta and the group
                 # means are not tied along a ridge; r_j = m_j - beta.
                 pop = self._pop_vector(b)
+                if first:
+                    m = pm.MvNormal(f"m_{b.name}", mu=pop[perm], chol=chol_p, dims=(level, coef))
+                    return pm.Deterministic(f"r_{b.name}", (m - pop[perm])[:, inverse],
+                                            dims=(level, coef))
                 m = pm.MvNormal(f"m_{b.name}", mu=pop, chol=chol, dims=(level, coef))
                 return pm.Deterministic(f"r_{b.name}", m - pop, dims=(level, coef))
             cen = [j for j, lab in enumerate(b.coef_labels) if lab in self.centered]
             if cen:
                 return self._partly_centred(b, chol, cen)
-            z = pm.Normal(f"z_{b.name}", 0.0, 1.0, dims=(level, coef))
-            r = pt.dot(z, chol.T)
+            # z's columns follow the Cholesky order; r = (z @ chol_p.T) in the block's order.
+            z_dim = coef
+            if first:
+                z_dim = f"{b.name}__cholesky"
+                pm.modelcontext(None).add_coord(z_dim, [b.coef_labels[j] for j in perm])
+            z = pm.Normal(f"z_{b.name}", 0.0, 1.0, dims=(level, z_dim))
+            r = pt.dot(z, chol_p.T)[:, inverse]
         else:
             sd = getattr(pm, sd_prior.name)(f"sd_{b.name}", **sd_prior.args, dims=coef)
             if not self.noncentered:

@@ -471,3 +471,35 @@ def test_stan_parameterisation_keeps_the_prior_of_the_group_effects():
     np.testing.assert_allclose(corr["stan"], corr["pymc"], atol=0.08)
     with pytest.raises(ValueError, match="cov_parameterization must be 'pymc'"):
         CorrelatedModel(data=data, cov_parameterization="brms", **spec)
+
+
+@pytest.mark.parametrize(("kind", "noncentered"), [("stan", True), ("pymc", True), ("stan", False)])
+def test_cholesky_order_keeps_the_prior_of_the_group_effects(kind, noncentered):
+    from scipy import stats
+
+    data = _grouped_data()
+    spec = {"formula": "y1 ~ 1 + x + lag + (1 + x + lag | g)", "cov_parameterization": kind,
+            "noncentered": noncentered,
+            "priors": {"sd": Prior("HalfNormal", sigma=[1.0, 0.5, 0.2]), "cor": 2.0}}
+    draws = {}
+    for name, order in (("formula", ()), ("reordered", ("lag", "Intercept"))):
+        m = CorrelatedModel(data=data, cholesky_order=order, **spec)
+        prior = pm.sample_prior_predictive(draws=3000, model=m.model, random_seed=11).prior
+        draws[name] = prior["r_g"].isel(g__level=0).values.reshape(-1, 3)
+    if noncentered:
+        assert list(m.model.coords["g__cholesky"]) == ["lag", "Intercept", "x"]
+    # The per-column SD scales must follow their columns through the permutation.
+    np.testing.assert_allclose(draws["reordered"].std(axis=0), draws["formula"].std(axis=0),
+                               rtol=0.1)
+    for j in range(3):
+        assert stats.ks_2samp(draws["formula"][:, j], draws["reordered"][:, j]).pvalue > 0.01
+    corr = {k: np.corrcoef(v.T)[np.triu_indices(3, 1)] for k, v in draws.items()}
+    np.testing.assert_allclose(corr["reordered"], corr["formula"], atol=0.08)
+
+
+def test_cholesky_order_rejects_bad_labels():
+    data = _grouped_data()
+    with pytest.raises(ValueError, match="cholesky_order names \\['lag'\\]"):
+        CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data, cholesky_order=["lag"])
+    with pytest.raises(TypeError, match="cholesky_order must be a sequence"):
+        CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data, cholesky_order="x")
