@@ -941,6 +941,8 @@ class CorrelatedModel:
                 m = pm.MvNormal(f"m_{b.name}", mu=pop, chol=chol, dims=(level, coef))
                 return pm.Deterministic(f"r_{b.name}", m - pop, dims=(level, coef))
             cen = [j for j, lab in enumerate(b.coef_labels) if lab in self.centered]
+            if cen and first and set(perm[:len(cen)]) == set(cen):
+                return self._centred_first(b, chol_p, perm, len(cen))
             if cen:
                 return self._partly_centred(b, chol, cen)
             # z's columns follow the Cholesky order; r = (z @ chol_p.T) in the block's order.
@@ -959,6 +961,33 @@ class CorrelatedModel:
             z = pm.Normal(f"z_{b.name}", 0.0, 1.0, dims=(level, coef))
             r = z * sd
         return pm.Deterministic(f"r_{b.name}", r, dims=(level, coef))
+
+    def _centred_first(self, b: _Block, chol_p, perm: list[int], c: int):
+        """Group effects whose first ``c`` columns in Cholesky order are centred, the rest not.
+
+        Used when ``centered`` names exactly the columns that ``cholesky_order`` puts first:
+        ``m_C ~ MvN(beta_C, L_CC)`` for the well-identified columns, and the others
+        non-centred given them, ``r_N = L_NC z_C + L_NN z_N`` with
+        ``z_C = L_CC^{-1} (m_C - beta_C)``, which is ``r = L z`` again (the prior is
+        unchanged). ``chol_p`` is the Cholesky factor in ``perm`` order.
+        """
+        from pytensor.tensor.slinalg import solve_triangular
+
+        level = b.name + "__level"
+        labels = [b.coef_labels[j] for j in perm]
+        model = pm.modelcontext(None)
+        model.add_coord(f"{b.name}__centred", labels[:c])
+        model.add_coord(f"{b.name}__noncentred", labels[c:])
+        pop = self._pop_vector(b)[perm]
+        C, N = slice(0, c), slice(c, b.k)
+        m_c = pm.MvNormal(f"m_{b.name}", mu=pop[C], chol=chol_p[C, C],
+                          dims=(level, f"{b.name}__centred"))
+        r_c = m_c - pop[C]
+        z_c = solve_triangular(chol_p[C, C], r_c.T, lower=True).T
+        z_n = pm.Normal(f"z_{b.name}", 0.0, 1.0, dims=(level, f"{b.name}__noncentred"))
+        r_n = pt.dot(z_c, chol_p[N, C].T) + pt.dot(z_n, chol_p[N, N].T)
+        r = pt.concatenate([r_c, r_n], axis=1)[:, np.argsort(perm)]
+        return pm.Deterministic(f"r_{b.name}", r, dims=(level, f"{b.name}__coef"))
 
     def _partly_centred(self, b: _Block, chol, cen: list[int]):
         """Group effects with the columns ``cen`` centred and the others non-centred.

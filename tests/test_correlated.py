@@ -473,8 +473,13 @@ def test_stan_parameterisation_keeps_the_prior_of_the_group_effects():
         CorrelatedModel(data=data, cov_parameterization="brms", **spec)
 
 
-@pytest.mark.parametrize(("kind", "noncentered"), [("stan", True), ("pymc", True), ("stan", False)])
-def test_cholesky_order_keeps_the_prior_of_the_group_effects(kind, noncentered):
+@pytest.mark.parametrize(
+    ("kind", "noncentered", "centered"),
+    [("stan", True, ()), ("pymc", True, ()), ("stan", False, ()),
+     ("stan", True, ("lag", "Intercept")), ("pymc", True, ("lag",))],
+    ids=["stan", "pymc", "stan centred", "stan, first two centred", "pymc, first centred"],
+)
+def test_cholesky_order_keeps_the_prior_of_the_group_effects(kind, noncentered, centered):
     from scipy import stats
 
     data = _grouped_data()
@@ -483,10 +488,14 @@ def test_cholesky_order_keeps_the_prior_of_the_group_effects(kind, noncentered):
             "priors": {"sd": Prior("HalfNormal", sigma=[1.0, 0.5, 0.2]), "cor": 2.0}}
     draws = {}
     for name, order in (("formula", ()), ("reordered", ("lag", "Intercept"))):
-        m = CorrelatedModel(data=data, cholesky_order=order, **spec)
+        m = CorrelatedModel(data=data, cholesky_order=order, centered=centered, **spec)
         prior = pm.sample_prior_predictive(draws=3000, model=m.model, random_seed=11).prior
         draws[name] = prior["r_g"].isel(g__level=0).values.reshape(-1, 3)
-    if noncentered:
+    if centered:
+        # The centred columns are the first in Cholesky order: m for them, z for the rest.
+        assert list(m.model.coords["g__centred"]) == list(centered)
+        assert m.model["m_g"].type.shape[-1] == len(centered)
+    elif noncentered:
         assert list(m.model.coords["g__cholesky"]) == ["lag", "Intercept", "x"]
     # The per-column SD scales must follow their columns through the permutation.
     np.testing.assert_allclose(draws["reordered"].std(axis=0), draws["formula"].std(axis=0),
