@@ -81,12 +81,14 @@ def measure(spec: ModelSpec, sampler: str, repeat: int, *, draws: int, tune: int
             compiled = nutpie.compile_pymc_model(model)
             t2 = time.perf_counter()
             compile_s = t2 - t1
-            idata = nutpie.sample(compiled, draws=draws, tune=tune, chains=chains, seed=seed,
+            idata = nutpie.sample(compiled, draws=spec.draws or draws, tune=tune, chains=chains,
+                                  seed=seed,
                                   progress_bar=False, target_accept=spec.target_accept or 0.8)
         else:
             t2 = t1
             with model:
-                idata = pm.sample(draws=draws, tune=tune, chains=chains, random_seed=seed,
+                idata = pm.sample(draws=spec.draws or draws, tune=tune, chains=chains,
+                                  random_seed=seed,
                                   nuts_sampler=sampler, progressbar=False,
                                   target_accept=spec.target_accept or 0.8,
                                   compute_convergence_checks=False)
@@ -191,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     summary = summarise(frame)
     settings = (f"{args.chains} chains x {args.draws} draws after {args.tune} tuning steps, "
                 f"seed {args.seed}, {args.repeats} run(s) each")
+    own = [f"{n} {MODELS[n].draws} draws per chain" for n in args.models if MODELS[n].draws]
+    if own:
+        settings += " (as in the book: " + ", ".join(own) + ")"
     args.out.parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(args.out.with_suffix(".csv"), index=False)
     args.out.with_suffix(".md").write_text(to_markdown(summary, machine_info(), settings))
