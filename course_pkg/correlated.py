@@ -1258,7 +1258,8 @@ class CorrelatedModel:
         Returns
         -------
         arviz.InferenceData
-            Posterior (helper variables ``z_*``, ``chol_*`` and ``rescor_unit_`` removed), the
+            Posterior (helper variables ``z_*``, ``m_*``, ``m0_*``, ``chol_*`` and ``rescor_unit_``
+            removed), the
             pointwise log-likelihood for LOO, ``attrs["sampling_wall_s"]`` and
             ``attrs["build_s"]``.
         """
@@ -1272,7 +1273,7 @@ class CorrelatedModel:
                             log_likelihood=want_loglik and not self.sufficient_statistics,
                             **kwargs)
         helpers = [v for v in idata.posterior.data_vars
-                   if v.startswith(("z_", "chol_", "m_")) or v.endswith("_")]
+                   if v.startswith(("z_", "chol_", "m_", "m0_")) or v.endswith("_")]
         idata.posterior = idata.posterior.drop_vars(helpers)
         idata.attrs["build_s"] = self.build_s
         if want_loglik and self.sufficient_statistics:
