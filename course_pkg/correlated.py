@@ -576,17 +576,11 @@ class CorrelatedModel:
         self.rescor = bool(rescor) and self.multivariate
         self._priors_in = dict(priors or {})
         self._setup(data)
-        if self.centered:
-            known = [lab for b in self.blocks if b.correlated and b.k > 1 for lab in b.coef_labels]
-            unknown = [c for c in self.centered if c not in known]
+        known = [lab for b in self.blocks if b.correlated and b.k > 1 for lab in b.coef_labels]
+        for arg, labels in (("centered", self.centered), ("cholesky_order", self.cholesky_order)):
+            unknown = [c for c in labels if c not in known]
             if unknown:
-                raise ValueError(f"centered names {unknown}, which are not columns of a "
-                                 f"correlated block; the columns are {known}")
-        if self.cholesky_order:
-            known = [lab for b in self.blocks if b.correlated and b.k > 1 for lab in b.coef_labels]
-            unknown = [c for c in self.cholesky_order if c not in known]
-            if unknown:
-                raise ValueError(f"cholesky_order names {unknown}, which are not columns of a "
+                raise ValueError(f"{arg} names {unknown}, which are not columns of a "
                                  f"correlated block; the columns are {known}")
         if self.sufficient_statistics:
             self._suff_plan = self._sufficient_plan()
