@@ -419,10 +419,10 @@ def compare_fits(
 
     Parameters
     ----------
-    pairs : mapping of str to (draws, draws)
-        Quantity name to the two fits' posterior draws of it: xarray DataArrays with ``chain``
-        and ``draw`` dimensions (a variable of ``idata.posterior``, a ``.sel`` of one), or arrays
-        of shape ``(chain, draw)``.
+    pairs : mapping
+        Quantity name (str) to a pair: the two fits' posterior draws of it, xarray DataArrays
+        with ``chain`` and ``draw`` dimensions (a variable of ``idata.posterior``, a ``.sel`` of
+        one), or arrays of shape ``(chain, draw)``.
     labels : (str, str)
         Column names for the two fits' means (``("by hand", "Bambi")``).
     k : float
