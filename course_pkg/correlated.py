@@ -894,8 +894,8 @@ class CorrelatedModel:
         level, coef = b.name + "__level", f"{b.name}__coef"
         sd_prior = self._block_sd_prior(b)
         if b.k > 1 and b.correlated:
-            # PyMC's LKJCholeskyCov draws the SDs itself. A scale family is written as
-            # scale * (the family at scale 1), which keeps vector scales out of sd_dist.
+            # The SD prior is written as scale * (its family at scale 1): vector scales stay out
+            # of LKJCholeskyCov's sd_dist, and the sampled SDs are all on a unit scale.
             name, args, scale = _standardise_scale(sd_prior)
             # The Cholesky factor is built for the columns in `perm` order (cholesky_order);
             # rows of `chol` below are in the block's own column order, chol @ chol.T = Sigma.
@@ -929,7 +929,10 @@ class CorrelatedModel:
                 # means are not tied along a ridge; r_j = m_j - beta.
                 pop = self._pop_vector(b)
                 if first:
-                    m = pm.MvNormal(f"m_{b.name}", mu=pop[perm], chol=chol_p, dims=(level, coef))
+                    order_dim = f"{b.name}__cholesky"
+                    pm.modelcontext(None).add_coord(order_dim, [b.coef_labels[j] for j in perm])
+                    m = pm.MvNormal(f"m_{b.name}", mu=pop[perm], chol=chol_p,
+                                    dims=(level, order_dim))
                     return pm.Deterministic(f"r_{b.name}", (m - pop[perm])[:, inverse],
                                             dims=(level, coef))
                 m = pm.MvNormal(f"m_{b.name}", mu=pop, chol=chol, dims=(level, coef))
@@ -1252,10 +1255,9 @@ class CorrelatedModel:
         Returns
         -------
         arviz.InferenceData
-            Posterior (helper variables ``z_*``, ``m_*``, ``m0_*``, ``chol_*`` and ``rescor_unit_``
-            removed), the
-            pointwise log-likelihood for LOO, ``attrs["sampling_wall_s"]`` and
-            ``attrs["build_s"]``.
+            Posterior (helper variables ``z_*``, ``m_*``, ``m0_*``, ``chol_*`` and
+            ``rescor_unit_`` removed), the pointwise log-likelihood for LOO,
+            ``attrs["sampling_wall_s"]`` and ``attrs["build_s"]``.
         """
         from course_pkg.sampling import sample_pymc
 

@@ -495,7 +495,7 @@ def test_cholesky_order_keeps_the_prior_of_the_group_effects(kind, noncentered, 
         # The centred columns are the first in Cholesky order: m for them, z for the rest.
         assert list(m.model.coords["g__centred"]) == list(centered)
         assert m.model["m_g"].type.shape[-1] == len(centered)
-    elif noncentered:
+    else:
         assert list(m.model.coords["g__cholesky"]) == ["lag", "Intercept", "x"]
     # The per-column SD scales must follow their columns through the permutation.
     np.testing.assert_allclose(draws["reordered"].std(axis=0), draws["formula"].std(axis=0),
