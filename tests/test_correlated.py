@@ -342,6 +342,22 @@ def test_grouped_fit_pointwise_log_likelihood_matches_the_row_model(spec):
         np.testing.assert_allclose(ours[name].values, expected[name].values, rtol=1e-8)
 
 
+def _group_effect_prior(model: CorrelatedModel) -> np.ndarray:
+    """3000 prior draws of the first group's effects r_g, shape (draws, columns)."""
+    prior = pm.sample_prior_predictive(draws=3000, model=model.model, random_seed=11).prior
+    return prior["r_g"].isel(g__level=0).values.reshape(prior.sizes["chain"] * 3000, -1)
+
+
+def _assert_same_prior(a: np.ndarray, b: np.ndarray) -> None:
+    """Two parameterisations of one prior: same marginals (KS) and the same correlations."""
+    from scipy import stats
+
+    for j in range(a.shape[1]):
+        assert stats.ks_2samp(a[:, j], b[:, j]).pvalue > 0.01
+    upper = np.triu_indices(a.shape[1], 1)
+    np.testing.assert_allclose(np.corrcoef(a.T)[upper], np.corrcoef(b.T)[upper], atol=0.08)
+
+
 @pytest.mark.parametrize(
     ("centered", "free"),
     [(["lag", "Intercept"], {"z_g", "m_g", "m0_g"}),
@@ -352,8 +368,6 @@ def test_grouped_fit_pointwise_log_likelihood_matches_the_row_model(spec):
 def test_partial_centring_keeps_the_prior_of_the_group_effects(centered, free):
     """Centring some columns of a block changes the parameterisation, not the model: the prior
     draws of the group effects follow the same distribution as with the block non-centred."""
-    from scipy import stats
-
     data = _grouped_data()
     spec = {"formula": "y1 ~ 1 + x + lag + (1 + x + lag | g)",
             "priors": {"sd": Prior("HalfNormal", sigma=1.0), "cor": 2.0}}
@@ -362,14 +376,7 @@ def test_partial_centring_keeps_the_prior_of_the_group_effects(centered, free):
     assert f"except {centered} (centred)" in repr(part)
     names = {v.name for v in part.model.free_RVs}
     assert free <= names and not {"z_g", "m_g", "m0_g"} - free & names
-    draws = {}
-    for name, m in (("full", full), ("part", part)):
-        prior = pm.sample_prior_predictive(draws=3000, model=m.model, random_seed=11).prior
-        draws[name] = prior["r_g"].isel(g__level=0).values.reshape(-1, 3)
-    for j in range(3):
-        assert stats.ks_2samp(draws["full"][:, j], draws["part"][:, j]).pvalue > 0.01
-    corr = {k: np.corrcoef(v.T)[np.triu_indices(3, 1)] for k, v in draws.items()}
-    np.testing.assert_allclose(corr["part"], corr["full"], atol=0.08)
+    _assert_same_prior(_group_effect_prior(full), _group_effect_prior(part))
 
 
 def test_partial_centring_rejects_bad_column_names():
@@ -454,21 +461,15 @@ def test_lkj_cholesky_corr_rejects_bad_arguments():
 
 
 def test_stan_parameterisation_keeps_the_prior_of_the_group_effects():
-    from scipy import stats
-
     data = _grouped_data()
     spec = {"formula": "y1 ~ 1 + x + lag + (1 + x + lag | g)",
             "priors": {"sd": Prior("HalfNormal", sigma=1.0), "cor": 2.0}}
     draws = {}
     for kind in ("pymc", "stan"):
         m = CorrelatedModel(data=data, cov_parameterization=kind, **spec)
-        prior = pm.sample_prior_predictive(draws=3000, model=m.model, random_seed=11).prior
-        draws[kind] = prior["r_g"].isel(g__level=0).values.reshape(-1, 3)
+        draws[kind] = _group_effect_prior(m)
     assert {"sd_unit_g", "cpc_g"} <= {v.name for v in m.model.free_RVs}
-    for j in range(3):
-        assert stats.ks_2samp(draws["pymc"][:, j], draws["stan"][:, j]).pvalue > 0.01
-    corr = {k: np.corrcoef(v.T)[np.triu_indices(3, 1)] for k, v in draws.items()}
-    np.testing.assert_allclose(corr["stan"], corr["pymc"], atol=0.08)
+    _assert_same_prior(draws["pymc"], draws["stan"])
     with pytest.raises(ValueError, match="cov_parameterization must be 'pymc'"):
         CorrelatedModel(data=data, cov_parameterization="brms", **spec)
 
@@ -480,8 +481,6 @@ def test_stan_parameterisation_keeps_the_prior_of_the_group_effects():
     ids=["stan", "pymc", "stan centred", "stan, first two centred", "pymc, first centred"],
 )
 def test_cholesky_order_keeps_the_prior_of_the_group_effects(kind, noncentered, centered):
-    from scipy import stats
-
     data = _grouped_data()
     spec = {"formula": "y1 ~ 1 + x + lag + (1 + x + lag | g)", "cov_parameterization": kind,
             "noncentered": noncentered,
@@ -489,8 +488,7 @@ def test_cholesky_order_keeps_the_prior_of_the_group_effects(kind, noncentered, 
     draws = {}
     for name, order in (("formula", ()), ("reordered", ("lag", "Intercept"))):
         m = CorrelatedModel(data=data, cholesky_order=order, centered=centered, **spec)
-        prior = pm.sample_prior_predictive(draws=3000, model=m.model, random_seed=11).prior
-        draws[name] = prior["r_g"].isel(g__level=0).values.reshape(-1, 3)
+        draws[name] = _group_effect_prior(m)
     if centered:
         # The centred columns are the first in Cholesky order: m for them, z for the rest.
         assert list(m.model.coords["g__centred"]) == list(centered)
@@ -500,10 +498,7 @@ def test_cholesky_order_keeps_the_prior_of_the_group_effects(kind, noncentered, 
     # The per-column SD scales must follow their columns through the permutation.
     np.testing.assert_allclose(draws["reordered"].std(axis=0), draws["formula"].std(axis=0),
                                rtol=0.1)
-    for j in range(3):
-        assert stats.ks_2samp(draws["formula"][:, j], draws["reordered"][:, j]).pvalue > 0.01
-    corr = {k: np.corrcoef(v.T)[np.triu_indices(3, 1)] for k, v in draws.items()}
-    np.testing.assert_allclose(corr["reordered"], corr["formula"], atol=0.08)
+    _assert_same_prior(draws["formula"], draws["reordered"])
 
 
 def test_cholesky_order_rejects_bad_labels():
