@@ -412,11 +412,16 @@ def lkj_cholesky_corr(name: str, n: int, eta: float):
     y = pm.CustomDist(name, alphas, logp=logp, random=random, signature="(m)->(m)",
                       dtype="float64")
     rows, cols = np.tril_indices(n, -1)
+    diag = np.arange(n)
+    # Z: the CPCs below the diagonal and ones on it. (Not Z + pt.eye(n): PyTensor folds slices of
+    # the factor into the constant identity, and a non-contiguous constant array stops numba from
+    # caching the compiled log-density between processes.)
     Z = pt.set_subtensor(pt.zeros((n, n))[rows, cols], pt.tanh(y))
+    Z = pt.set_subtensor(Z[diag, diag], 1.0)
     W = pt.set_subtensor(pt.zeros((n, n))[rows, cols], log1m_tanh2(y))
     # Exclusive cumulative sum along each row: sum over l < j of log(1 - z[i, l]^2).
     before = pt.cumsum(W, axis=1) - W
-    return pt.tril((Z + pt.eye(n)) * pt.exp(0.5 * before))
+    return pt.tril(Z * pt.exp(0.5 * before))
 
 
 def _mad(y):
@@ -1120,8 +1125,8 @@ class CorrelatedModel:
         """The Gaussian log-likelihood from per-group moments (see ``sufficient_statistics``)."""
         plan = self._suff_plan
         b = self.blocks[0]
-        M = pt.as_tensor_variable(plan["M"])
-        n_j = pt.as_tensor_variable(plan["n_j"])
+        M = pm.Data("suff_moments_", plan["M"])
+        n_j = pm.Data("suff_counts_", plan["n_j"])
         L, K = plan["M"].shape[:2]
         theta = self._pop_vector(b)[None, :] + r  # (L, k): each group's coefficients
         V = []  # residual of outcome o is W_i . V_o[j]: 1 at y_o, -theta at Z_o
