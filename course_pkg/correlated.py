@@ -1125,6 +1125,8 @@ class CorrelatedModel:
         """The Gaussian log-likelihood from per-group moments (see ``sufficient_statistics``)."""
         plan = self._suff_plan
         b = self.blocks[0]
+        # Data rather than constants: PyTensor would fold slices of constant arrays into new,
+        # non-contiguous constants, and numba does not cache a function that holds one.
         M = pm.Data("suff_moments_", plan["M"])
         n_j = pm.Data("suff_counts_", plan["n_j"])
         L, K = plan["M"].shape[:2]

@@ -519,8 +519,9 @@ def test_cholesky_order_rejects_bad_labels():
          "sufficient_statistics": True, "cov_parameterization": "stan",
          "cholesky_order": ["y1_Intercept", "y2_Intercept", "y1_x"],
          "centered": ["y1_Intercept", "y2_Intercept"]},
+         {"formula": "y1 ~ 1 + x + lag + (1 + x + lag | g)", "centered": ["x"]},
     ],
-    ids=["grouped, centred", "two outcomes, stan, centred first"],
+    ids=["grouped, centred", "two outcomes, stan, centred first", "partly centred"],
 )
 def test_compiled_log_density_can_be_cached_by_numba(spec):
     """No constant in the numba graph that numba would treat as a dynamic global.
