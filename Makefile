@@ -9,8 +9,8 @@ STAMP := $(VENV)/.installed
 # Create the locked environment once; redo it when the lock or the package metadata changes.
 # --compile-bytecode writes the .pyc files at install time: where PYTHONDONTWRITEBYTECODE is set
 # (as on the course's CI machine) Python would otherwise recompile every imported module in every
-# process, which cost about 7 s per notebook kernel (importing PyMC, Bambi and ArviZ: 12.7 s
-# without .pyc files, 5.5 s with them).
+# process, which cost about 7 s per notebook kernel (importing PyMC, Bambi, ArviZ, nutpie and
+# seaborn: 12.7 s without .pyc files, 5.5 s with them).
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
