@@ -50,3 +50,38 @@ def test_measure_and_summary_with_nutpie():
 def test_bad_repeats_rejected():
     with pytest.raises(SystemExit):
         bench_run.main(["--repeats", "0", "--models", "ch02_m1"])
+
+
+def test_notebook_budgets_table():
+    from bench import notebooks
+
+    table = notebooks.verdicts({"ch_fast": 100.0, "ch_slow": 200.0}, "warm")
+    assert list(table["notebook"]) == ["ch_fast", "ch_slow", "whole book"]
+    assert list(table["within"]) == [True, False, True]
+    assert table["seconds"].iloc[-1] == 300.0
+    cold = notebooks.verdicts({"a": 700.0, "b": 600.0}, "cold")
+    assert not cold["within"].iloc[-1]  # 1,300 s > 1,200 s
+    assert cold["within"].iloc[0] is None  # no per-notebook budget from empty caches
+    text = notebooks.to_markdown(table, "warm", "2026-01-01")
+    assert "| ch_slow | 200 | 180 | no |" in text and "| whole book | 300 | 720 | yes |" in text
+    with pytest.raises(ValueError, match="caches"):
+        notebooks.verdicts({"a": 1.0}, "tepid")
+    with pytest.raises(ValueError, match="at least one"):
+        notebooks.verdicts({}, "warm")
+
+
+def test_notebook_timing_runs_a_notebook(tmp_path):
+    import nbformat
+
+    from bench import notebooks
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1 + 1")])
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nb, path)
+    assert notebooks.main([str(path), "--out", str(tmp_path / "res")]) == 0
+    table = pd.read_csv(tmp_path / "res.csv")
+    assert list(table["notebook"]) == ["tiny", "whole book"]
+    assert 0 < table["seconds"].iloc[0] < 180
+    assert "| tiny |" in (tmp_path / "res.md").read_text()
+    with pytest.raises(SystemExit):
+        notebooks.main([str(tmp_path / "missing.ipynb")])

@@ -1,0 +1,129 @@
+"""Time every notebook of the book against the course's execution budgets.
+
+Usage (from the repository root, inside the course environment)::
+
+    python -m bench.notebooks                 # every notebook under book/, caches as they are
+    python -m bench.notebooks --cold          # empty PyTensor/numba caches (a first run)
+    python -m bench.notebooks book/ch02_partial_pooling.ipynb --out /tmp/nb
+
+Each notebook runs top to bottom in a fresh kernel, as ``make test`` executes it (progress bars
+off, hash seed 0, ``CI`` set); the notebook file is not modified. Wall seconds per notebook and for
+the whole book are compared with the budgets of the performance issue: 3 minutes per notebook and
+12 minutes for the book with warm caches, 20 minutes for the book from empty caches. The results
+go to ``<out>.csv`` and ``<out>.md``; the book's performance appendix includes the Markdown table.
+
+``--cold`` points PyTensor's compile directory (where its numba functions are cached) and numba's
+own cache at fresh temporary folders, so every model compiles from scratch. It does not make a
+fresh virtual environment: the Python bytecode of the installed libraries stays compiled.
+Timing lives here, never in a unit test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+from nbclient import NotebookClient
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+#: Budgets from the performance issue, in seconds.
+NOTEBOOK_BUDGET_S = 180.0
+BOOK_BUDGET_S = {"warm": 720.0, "cold": 1200.0}
+
+
+def execute(path: Path, timeout: int = 1800) -> float:
+    """Run one notebook top to bottom in a fresh kernel and return its wall seconds."""
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    return time.perf_counter() - start
+
+
+def verdicts(seconds: dict[str, float], caches: str) -> pd.DataFrame:
+    """Table of notebook seconds against the budgets, with a last row for the whole book.
+
+    Parameters
+    ----------
+    seconds : dict
+        Wall seconds per notebook name.
+    caches : {"warm", "cold"}
+        Which budget the book total is held to. Per-notebook budgets apply to warm runs only.
+    """
+    if caches not in BOOK_BUDGET_S:
+        raise ValueError(f"caches must be one of {sorted(BOOK_BUDGET_S)}, got {caches!r}")
+    if not seconds:
+        raise ValueError("seconds must name at least one notebook")
+    rows = []
+    for name, secs in seconds.items():
+        budget = NOTEBOOK_BUDGET_S if caches == "warm" else float("nan")
+        rows.append({"notebook": name, "seconds": secs, "budget_s": budget,
+                     "within": bool(secs <= budget) if caches == "warm" else None})
+    total = float(sum(seconds.values()))
+    rows.append({"notebook": "whole book", "seconds": total, "budget_s": BOOK_BUDGET_S[caches],
+                 "within": bool(total <= BOOK_BUDGET_S[caches])})
+    return pd.DataFrame(rows)
+
+
+def to_markdown(table: pd.DataFrame, caches: str, when: str) -> str:
+    """The table as Markdown, with the cache state and date stated above it."""
+    def fmt(value):
+        if value is None or value != value:  # None or NaN
+            return ""
+        return "yes" if value is True else "no" if value is False else f"{value:.0f}"
+
+    lines = [f"Notebook execution, {caches} caches, measured {when} "
+             "(`python -m bench.notebooks`).", "",
+             "| notebook | seconds | budget s | within budget |", "|---|---|---|---|"]
+    for row in table.itertuples():
+        lines.append(f"| {row.notebook} | {row.seconds:.0f} | {fmt(row.budget_s)} | "
+                     f"{fmt(row.within)} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path,
+                        help="notebooks to run (default: every notebook under book/)")
+    parser.add_argument("--cold", action="store_true",
+                        help="empty PyTensor and numba caches for this run")
+    parser.add_argument("--out", type=Path, default=HERE / "notebooks",
+                        help="path stem for the .csv and .md results")
+    args = parser.parse_args(argv)
+    paths = args.notebooks or sorted((ROOT / "book").glob("*.ipynb"))
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        parser.error(f"no such notebook: {', '.join(missing)}")
+    caches = "cold" if args.cold else "warm"
+    saved = dict(os.environ)  # kernels inherit the environment; restored afterwards
+    try:
+        with tempfile.TemporaryDirectory(prefix="course-cold-") as tmp:
+            os.environ.update({"COURSE_PROGRESS": "0", "PYTHONHASHSEED": "0", "CI": "true"})
+            if args.cold:
+                os.environ["PYTENSOR_FLAGS"] = f"base_compiledir={tmp}/pytensor"
+                os.environ["NUMBA_CACHE_DIR"] = f"{tmp}/numba"
+            seconds = {}
+            for path in paths:
+                seconds[path.stem] = round(execute(path), 1)
+                print(f"{path.stem}: {seconds[path.stem]:.0f} s", flush=True)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    table = verdicts(seconds, caches)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(args.out.with_suffix(".csv"), index=False)
+    args.out.with_suffix(".md").write_text(to_markdown(table, caches, date.today().isoformat()))
+    print(table.to_string(index=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
