@@ -24,28 +24,25 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from datetime import date
 from pathlib import Path
 
-import nbformat
 import pandas as pd
-from nbclient import NotebookClient
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.run_notebook import execute as execute_notebook  # noqa: E402
+
 #: Budgets from the performance issue, in seconds.
 NOTEBOOK_BUDGET_S = 180.0
 BOOK_BUDGET_S = {"warm": 720.0, "cold": 1200.0}
 
 
 def execute(path: Path, timeout: int = 1800) -> float:
-    """Run one notebook top to bottom in a fresh kernel and return its wall seconds."""
-    nb = nbformat.read(path, as_version=4)
-    start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
-    return time.perf_counter() - start
+    """Run one notebook top to bottom in a fresh kernel, as ``make test`` does; wall seconds."""
+    return execute_notebook(path, timeout)[1]
 
 
 def verdicts(seconds: dict[str, float], caches: str) -> pd.DataFrame:
@@ -106,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     saved = dict(os.environ)  # kernels inherit the environment; restored afterwards
     try:
         with tempfile.TemporaryDirectory(prefix="course-cold-") as tmp:
-            os.environ.update({"COURSE_PROGRESS": "0", "PYTHONHASHSEED": "0", "CI": "true"})
+            os.environ["CI"] = "true"  # progress bars and hash seed: set by execute_notebook
             if args.cold:
                 os.environ["PYTENSOR_FLAGS"] = f"base_compiledir={tmp}/pytensor"
                 os.environ["NUMBA_CACHE_DIR"] = f"{tmp}/numba"

@@ -39,7 +39,11 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def run(path: Path, timeout: int) -> float:
+def execute(path: Path, timeout: int) -> tuple[nbformat.NotebookNode, float]:
+    """Execute a notebook in a fresh kernel as the tests do; return it and the wall seconds.
+
+    The file is not written; :func:`run` does that, and the benchmark times notebooks with this.
+    """
     nb = nbformat.read(path, as_version=4)
     env_before = {k: os.environ.get(k) for k in ("COURSE_PROGRESS", "PYTHONHASHSEED")}
     os.environ["COURSE_PROGRESS"] = "0"
@@ -55,7 +59,12 @@ def run(path: Path, timeout: int) -> float:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    wall = time.perf_counter() - start
+    return nb, time.perf_counter() - start
+
+
+def run(path: Path, timeout: int) -> float:
+    """Execute a notebook, write it back with clean metadata, and return the wall seconds."""
+    nb, wall = execute(path, timeout)
     nbformat.write(clean(nb), path)
     return wall
 
