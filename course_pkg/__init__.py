@@ -22,6 +22,7 @@ sampling
 
 from course_pkg import (
     _bambi_order,
+    _numba_cache,
     correlated,
     data,
     diagnostics,
@@ -43,6 +44,9 @@ from course_pkg.diagnostics import (
 # Bambi iterates over a set to create a family's auxiliary parameters, so their order (and a seeded
 # fit's draws) changed with Python's hash seed; fix the order (see course_pkg/_bambi_order.py).
 _bambi_order.apply()
+# Let numba cache log densities that call SciPy's special functions, such as the digamma function in
+# a Student-t model's gradient (see course_pkg/_numba_cache.py).
+_numba_cache.apply()
 
 __version__ = "0.1.0"
 
