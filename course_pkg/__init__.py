@@ -23,6 +23,7 @@ sampling
 from course_pkg import (
     _bambi_order,
     _numba_cache,
+    _nutpie_wrapper,
     correlated,
     data,
     diagnostics,
@@ -47,6 +48,9 @@ _bambi_order.apply()
 # Let numba cache log densities that call SciPy's special functions, such as the digamma function in
 # a Student-t model's gradient (see course_pkg/_numba_cache.py).
 _numba_cache.apply()
+# Compile nutpie's wrapper around a cached log density without compiling the density again (see
+# course_pkg/_nutpie_wrapper.py).
+_nutpie_wrapper.apply()
 
 __version__ = "0.1.0"
 

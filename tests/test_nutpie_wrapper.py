@@ -1,0 +1,85 @@
+"""course_pkg._nutpie_wrapper: nutpie's wrapper calls the cached log density without linking it."""
+
+from __future__ import annotations
+
+import ctypes
+
+import numba
+import numpy as np
+import nutpie
+import pymc as pm
+import pytest
+
+import course_pkg  # noqa: F401  (applies the patch)
+from course_pkg._nutpie_wrapper import call_without_linking
+
+
+@numba.njit
+def _callee(x, *arrays):
+    if x[0] < 0:
+        raise ValueError("negative")
+    total = x.sum()
+    for a in arrays:
+        total += a.sum()
+    return total, x * 2.0
+
+
+_call = call_without_linking(_callee, 2)
+
+
+@numba.njit
+def _caller(x, y):
+    try:
+        total, doubled = _call(x, y)
+    except Exception:  # noqa: BLE001 - the error status must reach the caller's handler
+        return -1.0
+    return total + doubled.sum()
+
+
+def _linked(dispatcher):
+    (cres,) = dispatcher.overloads.values()
+    return [lib.name for lib in cres.library._linking_libraries]
+
+
+def test_call_gives_the_callee_results_and_errors_without_linking_it():
+    x, y = np.array([1.0, 2.0]), np.array([10.0])
+    assert _caller(x, y) == 13.0 + 6.0
+    assert _caller(np.array([-1.0, 2.0]), y) == -1.0
+    linked = _linked(_caller)
+    assert linked, "the caller should still link numba's helpers"
+    assert not any("_callee" in name for name in linked)
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [((np.sum, 1), "numba-compiled"), ((_callee, 0), "n_args"), ((_callee, True), "n_args")],
+)
+def test_bad_input(args, match):
+    with pytest.raises(TypeError, match=match):
+        call_without_linking(*args)
+
+
+def test_nutpie_log_density_is_unchanged_and_not_linked():
+    with pm.Model() as model:
+        shift = pm.Data("shift", np.arange(5.0))
+        mu = pm.Normal("mu", 0, 1)
+        sigma = pm.HalfNormal("sigma", 1)
+        pm.Normal("y", mu + shift, sigma, observed=np.arange(5.0) * 1.1)
+    compiled = nutpie.compile_pymc_model(model)
+    linked = [lib.name for lib in compiled.compiled_logp_func._library._linking_libraries]
+    assert not any("fgraph" in name for name in linked)
+
+    point = np.array([0.3, -0.2])  # mu, log(sigma): nutpie's order is the model's value variables
+    grad, logp = np.zeros(2), np.zeros(())
+    func = compiled.compiled_logp_func.ctypes
+    status = func(
+        2,
+        point.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
+        grad.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
+        logp.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
+        compiled.user_data.ctypes.data_as(ctypes.c_void_p),
+    )
+    assert status == 0
+    ip = {"mu": 0.3, "sigma_log__": -0.2}
+    assert float(logp) == pytest.approx(float(model.compile_logp()(ip)), rel=1e-12)
+    np.testing.assert_allclose(grad, model.compile_dlogp()(ip), rtol=1e-12)
