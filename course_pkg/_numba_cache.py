@@ -7,8 +7,8 @@ without a numba version of their own (``psi``, the digamma function in the gradi
 ``i0``/``i1`` and others) call the compiled function from ``scipy.special.cython_special``. PyTensor
 (2.38) passes that function to numba as a raw address, and numba refuses to cache code that
 embeds an address, so the scalar operation, every fused operation that contains it and the whole
-log density were compiled again in every process: about 3 s more per fit for a small Student-t
-model (measured in the performance appendix), much more for larger ones.
+log density were compiled again in every process: seconds per fit even for a small Student-t
+model, more for larger ones (measured in the performance appendix).
 
 :func:`apply` keeps PyTensor's implementation and changes only how the SciPy function is
 reached: its address is registered with LLVM under a fixed symbol name

@@ -5,8 +5,8 @@ calls PyTensor's numba function for the log density and its gradient, and copies
 out. PyTensor loads that inner function from its on-disk cache, but numba compiles a call from
 one jitted function to another by linking the callee's LLVM code into the caller: compiling the
 small wrapper therefore optimised and generated machine code for the whole log density again, in
-every process, cache or not (1.2 to 1.8 s per fit for the catalogue's small Bambi models, more
-for larger graphs; measured in the performance appendix).
+every process, cache or not (1.2 to 1.8 s per fit for small Bambi models like the catalogue's,
+about 9 s for chapter 5's m1; measured in the performance appendix).
 
 :func:`call_without_linking` returns a stand-in for a compiled numba function that calls its
 already compiled machine code through the function's address, with numba's own calling
