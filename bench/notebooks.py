@@ -40,11 +40,6 @@ NOTEBOOK_BUDGET_S = 180.0
 BOOK_BUDGET_S = {"warm": 720.0, "cold": 1200.0}
 
 
-def execute(path: Path, timeout: int = 1800) -> float:
-    """Run one notebook top to bottom in a fresh kernel, as ``make test`` does; wall seconds."""
-    return execute_notebook(path, timeout)[1]
-
-
 def verdicts(seconds: dict[str, float], caches: str) -> pd.DataFrame:
     """Table of notebook seconds against the budgets, with a last row for the whole book.
 
@@ -109,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
                 os.environ["NUMBA_CACHE_DIR"] = f"{tmp}/numba"
             seconds = {}
             for path in paths:
-                seconds[path.stem] = round(execute(path), 1)
+                _, wall = execute_notebook(path, timeout=1800)
+                seconds[path.stem] = round(wall, 1)
                 print(f"{path.stem}: {seconds[path.stem]:.0f} s", flush=True)
     finally:
         os.environ.clear()

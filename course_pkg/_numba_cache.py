@@ -72,9 +72,6 @@ class NamedCythonFunction:
         """NumPy dtype of the C function's result."""
         return self._wrapper.numpy_output_dtype()
 
-    def __call__(self, *args):
-        return self._wrapper(*args)
-
 
 @typeof_impl.register(NamedCythonFunction)
 def _typeof_named(value, context):
