@@ -106,6 +106,50 @@ def _check_settings(draws, tune, chains, random_seed, sampler, target_accept) ->
         raise ValueError(f"target_accept must be strictly between 0 and 1, got {target_accept!r}")
 
 
+@contextlib.contextmanager
+def _comma_free_dims(model: pm.Model):
+    """Rename, for the duration of the block, every dimension of ``model`` whose name has a comma.
+
+    nutpie passes each variable's dimension names to Python joined by commas and splits them
+    there (``nutpie.sample._add_arrow_data``), so a dimension such as Bambi's
+    ``"bs(x, df=8)_dim"`` comes back as two names and the conversion to InferenceData fails.
+    Inside the block such a dimension is called ``"bs(x;df=8)_dim"``; the block yields a dict of
+    the renames so that the caller can give the draws their original names back, and the model is
+    restored on exit. Written here because neither nutpie nor PyMC offers an escape.
+    """
+    renames = {dim: dim.replace(", ", ";").replace(",", ";") for dim in model.coords if "," in dim}
+    clashes = set(renames.values()) & set(model.coords)
+    if clashes:
+        raise ValueError(f"cannot rename dimensions {sorted(renames)}: {sorted(clashes)} exist")
+    saved_dims = dict(model.named_vars_to_dims)
+
+    def move(mapping):
+        for old, new in mapping.items():
+            model._coords[new] = model._coords.pop(old)
+            model._dim_lengths[new] = model._dim_lengths.pop(old)
+
+    for var, dims in saved_dims.items():
+        if any(dim in renames for dim in dims):
+            model.named_vars_to_dims[var] = type(dims)(renames.get(dim, dim) for dim in dims)
+    move(renames)
+    try:
+        yield renames
+    finally:
+        move({new: old for old, new in renames.items()})
+        model.named_vars_to_dims.clear()
+        model.named_vars_to_dims.update(saved_dims)
+
+
+def _restore_dim_names(idata: az.InferenceData, renames: dict[str, str]) -> None:
+    """Give the groups of ``idata`` the dimension names that :func:`_comma_free_dims` changed."""
+    back = {new: old for old, new in renames.items()}
+    for group in idata.groups():
+        dataset = getattr(idata, group)
+        present = {new: old for new, old in back.items() if new in dataset.dims}
+        if present:
+            setattr(idata, group, dataset.rename(present))
+
+
 def _tidy(idata: az.InferenceData, wall: float, sampler: str) -> None:
     """Keep the model's own variable names and record timings in ``idata.attrs``.
 
@@ -172,7 +216,7 @@ def sample_pymc(
     if target_accept is not None:
         extra["target_accept"] = target_accept
     start = time.perf_counter()
-    with model, portable_numerics():
+    with model, portable_numerics(), _comma_free_dims(model) as renames:
         idata = pm.sample(
             draws=draws, tune=tune, chains=chains, random_seed=random_seed,
             nuts_sampler=sampler, progressbar=progressbar, **extra,
@@ -181,6 +225,7 @@ def sample_pymc(
         _tidy(idata, wall, sampler)
         if log_likelihood and "log_likelihood" not in idata.groups() and model.observed_RVs:
             pm.compute_log_likelihood(idata, model=model, progressbar=False)
+    _restore_dim_names(idata, renames)
     return idata
 
 
@@ -220,11 +265,14 @@ def fit_bambi(
     if target_accept is not None:
         extra["target_accept"] = target_accept
     start = time.perf_counter()
-    with portable_numerics():
+    if not model.built:
+        model.build()
+    with portable_numerics(), _comma_free_dims(model.backend.model) as renames:
         idata = model.fit(
             draws=draws, tune=tune, chains=chains, random_seed=random_seed,
             inference_method=sampler, progressbar=progressbar, **extra,
         )
+    _restore_dim_names(idata, renames)
     wall = time.perf_counter() - start
     _tidy(idata, wall, sampler)
     if log_likelihood and "log_likelihood" not in idata.groups():

@@ -175,3 +175,38 @@ def test_sampling_context_limits_blas_threads_and_fastmath():
         assert set(blas_threads().values()) == {1}
         assert pytensor.config.numba__fastmath is False
     assert blas_threads() == before
+
+
+def test_fit_bambi_keeps_dimension_names_with_commas():
+    """nutpie splits dimension names at commas; Bambi names a spline's 'bs(x, df=3)_dim'. The fit
+    must come back with that name, predict from it, and leave the PyMC model as it was."""
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame({"x": rng.uniform(0, 10, 60)})
+    df["y"] = np.sin(df["x"]) + rng.normal(scale=0.3, size=60)
+    model = bmb.Model("y ~ bs(x, df=3)", df)
+    idata = fit_bambi(model, random_seed=3, draws=100, tune=100, chains=1)
+    assert idata.posterior["bs(x, df=3)"].dims == ("chain", "draw", "bs(x, df=3)_dim")
+    assert idata.posterior.sizes["bs(x, df=3)_dim"] == 3
+    assert "bs(x, df=3)_dim" in model.backend.model.coords
+    assert model.backend.model.named_vars_to_dims["bs(x, df=3)"] == ("bs(x, df=3)_dim",)
+    grid = pd.DataFrame({"x": [2.0, 5.0]})
+    pred = model.predict(idata, data=grid, kind="response_params", inplace=False)
+    assert pred.posterior["mu"].shape == (1, 100, 2)
+
+
+def test_sample_pymc_keeps_dimension_names_with_commas_and_restores_on_error():
+    from course_pkg.sampling import _comma_free_dims
+
+    with pm.Model(coords={"a, b": ["u", "v"]}) as model:
+        pm.Normal("x", 0, 1, dims="a, b")
+        pm.Normal("y", model["x"].sum(), 1, observed=[0.5, 1.0])
+    idata = sample_pymc(model, random_seed=1, draws=50, tune=50, chains=1)
+    assert idata.posterior["x"].dims == ("chain", "draw", "a, b")
+    assert list(idata.posterior["a, b"].values) == ["u", "v"]
+    with pytest.raises(RuntimeError, match="boom"), _comma_free_dims(model) as renames:
+        assert renames == {"a, b": "a;b"}
+        assert model.named_vars_to_dims["x"] == ("a;b",)
+        raise RuntimeError("boom")
+    assert list(model.coords) == ["a, b"]
+    assert model.named_vars_to_dims["x"] == ("a, b",)
+    assert model.dim_lengths["a, b"].eval() == 2
