@@ -9,6 +9,7 @@ import pytest
 
 from course_pkg.correlated import (
     CorrelatedModel,
+    _cholesky_solve_unrolled,
     FormulaError,
     Prior,
     lkj_cholesky_corr,
@@ -520,8 +521,12 @@ def test_cholesky_order_rejects_bad_labels():
          "cholesky_order": ["y1_Intercept", "y2_Intercept", "y1_x"],
          "centered": ["y1_Intercept", "y2_Intercept"]},
         {"formula": "y1 ~ 1 + x + lag + (1 + x + lag | g)", "centered": ["x"]},
+        {"formula": ["y1 ~ 1 + x + lag + (1 + x + lag |c| g)",
+                     "y2 ~ 1 + x + lag + (1 + x + lag |c| g)"], "rescor": True,
+         "sufficient_statistics": True, "cov_parameterization": "stan", "marginalize": True},
     ],
-    ids=["grouped, centred", "two outcomes, stan, centred first", "partly centred"],
+    ids=["grouped, centred", "two outcomes, stan, centred first", "partly centred",
+         "two outcomes, marginal"],
 )
 def test_compiled_log_density_can_be_cached_by_numba(spec):
     """No constant in the numba graph that numba would treat as a dynamic global.
@@ -543,3 +548,158 @@ def test_compiled_log_density_can_be_cached_by_numba(spec):
            and (c.data.nbytes > 10**6
                 or not (c.data.flags["C_CONTIGUOUS"] or c.data.flags["F_CONTIGUOUS"]))]
     assert bad == [], f"constants numba cannot cache: {bad}"
+
+
+# ---------------------------------------------------------------- group effects integrated out
+_MARGINAL_SPECS = [
+    {"formula": "y1 ~ 1 + x + (1 + x | g)", "center_predictors": True},
+    {"formula": ["y1 ~ 1 + x + lag + (1 + x + lag |c| g)", "y2 ~ 1 + x + (1 + x |c| g)"],
+     "rescor": True, "cov_parameterization": "stan"},
+]
+
+
+def _values_at(model, point, names):
+    """The named model variables (free or deterministic) at a point of the value variables."""
+    outs = [model[n] for n in names]
+    values = model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore")(point)
+    return dict(zip(names, values, strict=True))
+
+
+def _dense_pieces(cm: CorrelatedModel, v: dict):
+    """Per group: stacked responses, their means at the population coefficients, the design of the
+    group effects and the residual covariance of the stacked rows (rows outcome-major)."""
+    b = cm.blocks[0]
+    data = cm.data
+    groups = []
+    for j in range(len(b.levels)):
+        rows = np.where(b.idx == j)[0]
+        ys, mus, Zs = [], [], []
+        for part, r in zip(cm.parts.values(), cm.responses, strict=True):
+            p = part.prefix
+            mu = np.full(len(rows), float(v[f"{p}Intercept"]))
+            if part.b_labels:
+                mu = mu + part.X[rows] @ v[f"{p}b"]
+            Z = np.zeros((len(rows), b.k))
+            for col, c in enumerate(b.columns):
+                if c.part == part.name:
+                    Z[:, col] = b.Xi[col][rows]
+            ys.append(data[r].to_numpy(float)[rows])
+            mus.append(mu)
+            Zs.append(Z)
+        if cm.multivariate:
+            s1, s2, rho = v["sigma_y1"], v["sigma_y2"], v["rescor"]
+            R2 = np.array([[s1**2, rho * s1 * s2], [rho * s1 * s2, s2**2]])
+        else:
+            R2 = np.array([[v["sigma"] ** 2]])
+        R = np.kron(R2, np.eye(len(rows)))
+        groups.append((np.concatenate(ys), np.concatenate(mus), np.vstack(Zs), R))
+    sd = v[f"sd_{b.name}"]
+    omega = np.outer(sd, sd) * v[f"cor_{b.name}"]
+    return groups, omega
+
+
+def _names(cm):
+    b = cm.blocks[0]
+    names = [f"sd_{b.name}", f"cor_{b.name}"]
+    for part in cm.parts.values():
+        names.append(f"{part.prefix}Intercept")
+        if part.b_labels:
+            names.append(f"{part.prefix}b")
+    names += ["sigma_y1", "sigma_y2", "rescor"] if cm.multivariate else ["sigma"]
+    return names
+
+
+@pytest.mark.parametrize("spec", _MARGINAL_SPECS, ids=["one outcome", "two outcomes"])
+def test_marginal_likelihood_is_the_group_effects_integrated_out(spec):
+    """The marginal log-likelihood equals sum_j log N(y_j | X_j beta, Z_j Sigma Z_j' + R_j),
+    computed densely with SciPy, at random points of the parameter space."""
+    from scipy import stats
+
+    cm = CorrelatedModel(data=_grouped_data(), sufficient_statistics=True, marginalize=True,
+                         **spec)
+    model = cm.model
+    assert not [v for v in model.free_RVs if v.name.startswith(("z_", "m_", "r_"))]
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        point = {k: v + rng.normal(0, 0.4, np.shape(v))
+                 for k, v in model.initial_point().items()}
+        v = _values_at(model, point, [*_names(cm), "loglik_marginal_"])
+        groups, omega = _dense_pieces(cm, v)
+        dense = sum(stats.multivariate_normal.logpdf(y, mu, Z @ omega @ Z.T + R)
+                    for y, mu, Z, R in groups)
+        np.testing.assert_allclose(v["loglik_marginal_"], dense, rtol=1e-10)
+
+
+@pytest.mark.parametrize("spec", _MARGINAL_SPECS, ids=["one outcome", "two outcomes"])
+def test_marginal_fit_draws_group_effects_from_their_conditional(spec):
+    """With the population parameters fixed at one value for 4,000 draws, the drawn group effects
+    have the exact conditional mean (Sigma^-1 + Z'R^-1 Z)^-1 Z'R^-1 (y - X beta) and covariance
+    (Sigma^-1 + Z'R^-1 Z)^-1, within Monte Carlo error."""
+    import arviz as az
+    import xarray as xr
+
+    cm = CorrelatedModel(data=_grouped_data(), sufficient_statistics=True, marginalize=True,
+                         **spec)
+    model = cm.model
+    point = {k: v + np.random.default_rng(4).normal(0, 0.3, np.shape(v))
+             for k, v in model.initial_point().items()}
+    names = _names(cm)
+    v = _values_at(model, point, names)
+    n = 4000
+    post = xr.Dataset({
+        name: (("chain", "draw", *[f"d{name}{i}" for i in range(np.ndim(val))]),
+               np.broadcast_to(val, (1, n, *np.shape(val))).copy())
+        for name, val in v.items()})
+    b = cm.blocks[0]
+    for name in names:  # the dims the model gives these variables
+        dims = model.named_vars_to_dims.get(name, ())
+        post[name] = post[name].rename(dict(zip(post[name].dims[2:], dims, strict=True)))
+    post = post.assign_coords({d: list(model.coords[d]) for d in post.dims
+                               if d not in ("chain", "draw")})
+    idata = az.InferenceData(posterior=post)
+    cm._draw_group_effects(idata, random_seed=9)
+    r = idata.posterior[f"r_{b.name}"].values[0]  # (draws, groups, k)
+    assert idata.posterior[f"r_{b.name}"].dims[2:] == (f"{b.name}__level", f"{b.name}__coef")
+    groups, omega = _dense_pieces(cm, v)
+    for j, (y, mu, Z, R) in enumerate(groups):
+        Rinv = np.linalg.inv(R)
+        cov = np.linalg.inv(np.linalg.inv(omega) + Z.T @ Rinv @ Z)
+        mean = cov @ Z.T @ Rinv @ (y - mu)
+        se = np.sqrt(np.diag(cov) / n)
+        assert np.all(np.abs(r[:, j].mean(0) - mean) < 4.5 * se), j
+        np.testing.assert_allclose(np.cov(r[:, j].T), cov, atol=0.1 * np.abs(cov).max())
+    # the same seed gives the same draws
+    again = az.InferenceData(posterior=idata.posterior.drop_vars(f"r_{b.name}"))
+    cm._draw_group_effects(again, random_seed=9)
+    np.testing.assert_array_equal(again.posterior[f"r_{b.name}"].values, r[None])
+
+
+def test_marginalize_needs_the_grouped_likelihood_and_a_constant_sigma():
+    data = _grouped_data()
+    with pytest.raises(ValueError, match="needs sufficient_statistics=True"):
+        CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data, marginalize=True)
+    with pytest.raises(ValueError, match="scale formula"):
+        CorrelatedModel("y1 ~ 1 + x + (1 + x |i| g)", data, sigma="sigma ~ 1 + (1 |i| g)",
+                        sufficient_statistics=True, marginalize=True)
+    cm = CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data, sufficient_statistics=True,
+                         marginalize=True)
+    assert "integrated out" in repr(cm)
+
+
+def test_unrolled_cholesky_matches_numpy():
+    import pytensor
+    import pytensor.tensor as pt
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(5, 4, 4))
+    B = X @ X.transpose(0, 2, 1) + 4 * np.eye(4)
+    c = rng.normal(size=(5, 4))
+    Bt = pt.tensor3("B", shape=(None, 4, 4))
+    ct = pt.matrix("c")
+    log_det, w = _cholesky_solve_unrolled(Bt, ct)
+    got_ld, got_w = pytensor.function([Bt, ct], [log_det, w])(B, c)
+    C = np.linalg.cholesky(B)
+    np.testing.assert_allclose(got_ld, 0.5 * np.linalg.slogdet(B)[1], rtol=1e-12)
+    np.testing.assert_allclose(got_w, np.linalg.solve(C, c[..., None])[..., 0], rtol=1e-10)
+    with pytest.raises(ValueError, match="known size"):
+        _cholesky_solve_unrolled(pt.tensor3("B"), ct)
