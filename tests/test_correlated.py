@@ -9,9 +9,9 @@ import pytest
 
 from course_pkg.correlated import (
     CorrelatedModel,
-    _cholesky_solve_unrolled,
     FormulaError,
     Prior,
+    _cholesky_solve_unrolled,
     lkj_cholesky_corr,
     split_group_terms,
 )
