@@ -123,10 +123,11 @@ def _comma_free_dims(model: pm.Model):
         raise ValueError(f"cannot rename dimensions {sorted(renames)}: {sorted(clashes)} exist")
     saved_dims = dict(model.named_vars_to_dims)
 
-    def move(mapping):
-        for old, new in mapping.items():
-            model._coords[new] = model._coords.pop(old)
-            model._dim_lengths[new] = model._dim_lengths.pop(old)
+    def move(mapping):  # rename keys in place, keeping their order (Bambi orders dims by it)
+        for table in (model._coords, model._dim_lengths):
+            items = [(mapping.get(key, key), value) for key, value in table.items()]
+            table.clear()
+            table.update(items)
 
     for var, dims in saved_dims.items():
         if any(dim in renames for dim in dims):

@@ -197,7 +197,7 @@ def test_fit_bambi_keeps_dimension_names_with_commas():
 def test_sample_pymc_keeps_dimension_names_with_commas_and_restores_on_error():
     from course_pkg.sampling import _comma_free_dims
 
-    with pm.Model(coords={"a, b": ["u", "v"]}) as model:
+    with pm.Model(coords={"a, b": ["u", "v"], "c": [0, 1, 2]}) as model:
         pm.Normal("x", 0, 1, dims="a, b")
         pm.Normal("y", model["x"].sum(), 1, observed=[0.5, 1.0])
     idata = sample_pymc(model, random_seed=1, draws=50, tune=50, chains=1)
@@ -206,7 +206,8 @@ def test_sample_pymc_keeps_dimension_names_with_commas_and_restores_on_error():
     with pytest.raises(RuntimeError, match="boom"), _comma_free_dims(model) as renames:
         assert renames == {"a, b": "a;b"}
         assert model.named_vars_to_dims["x"] == ("a;b",)
+        assert list(model.coords) == ["a;b", "c"]
         raise RuntimeError("boom")
-    assert list(model.coords) == ["a, b"]
+    assert list(model.coords) == ["a, b", "c"]
     assert model.named_vars_to_dims["x"] == ("a, b",)
     assert model.dim_lengths["a, b"].eval() == 2
