@@ -1202,16 +1202,18 @@ class CorrelatedModel:
                 M[:, a, c] = M[:, c, a] = np.bincount(b.idx, weights=W[:, a] * W[:, c],
                                                       minlength=L)
         offsets = np.cumsum([0] + [1 + len(js) for js in cols])[:-1]
-        # select[o] (K, k) picks outcome o's design columns of W out as block columns, so that
-        # select[o].T @ M_j @ select[p] is group j's sum of z_o z_p' in the block's order.
-        select = np.zeros((len(cols), K, b.k))
-        for o, (js, off) in enumerate(zip(cols, offsets, strict=True)):
-            for t, j in enumerate(js):
-                select[o, off + 1 + t, j] = 1.0
-        ZZ = np.einsum("oak,lab,pbm->oplkm", select, M, select)
-        return {"cols": cols, "sig_cols": sig_cols, "M": M, "offsets": offsets,
-                "n_j": np.bincount(b.idx, minlength=L).astype(float), "select": select,
-                "ZZ": ZZ}
+        plan = {"cols": cols, "sig_cols": sig_cols, "M": M, "offsets": offsets,
+                "n_j": np.bincount(b.idx, minlength=L).astype(float)}
+        if self.marginalize:
+            # select[o] (K, k) picks outcome o's design columns of W out as block columns, so
+            # that select[o].T @ M_j @ select[p] is group j's sum of z_o z_p' in block order.
+            select = np.zeros((len(cols), K, b.k))
+            for o, (js, off) in enumerate(zip(cols, offsets, strict=True)):
+                for t, j in enumerate(js):
+                    select[o, off + 1 + t, j] = 1.0
+            plan["select"] = select
+            plan["ZZ"] = np.einsum("oak,lab,pbm->oplkm", select, M, select)
+        return plan
 
     def _sufficient_likelihood(self, r) -> None:
         """The Gaussian log-likelihood from per-group moments (see ``sufficient_statistics``)."""
