@@ -11,8 +11,11 @@ about 9 s for chapter 5's m1; measured in the performance appendix).
 :func:`call_without_linking` returns a stand-in for a compiled numba function that calls its
 already compiled machine code through the function's address, with numba's own calling
 convention (arguments, return value, error status), so nothing is linked or re-optimised.
-:func:`apply` makes nutpie's wrapper use it. The machine code that runs is the same, so the
-numbers (and a seeded fit's draws) do not change. Neither nutpie (0.16) nor numba offers this;
+The wrapper's copies of the gradient and of the expanded draws are loops here: nutpie's
+``out[...] = grad`` made numba compile its shape-mismatch error message (an f-string) in every
+process (chapter 5's m1, warm caches: both wrappers 9.4 s with nutpie's copies, 7.5 s with
+loops). :func:`apply` makes nutpie's wrapper use both. The machine code of the density is the
+same, so the numbers (and a seeded fit's draws) do not change. Neither nutpie (0.16) nor numba offers this;
 it is written by hand and applied once when :mod:`course_pkg` is imported.
 """
 
@@ -20,6 +23,8 @@ from __future__ import annotations
 
 import inspect
 
+import numba
+import numpy as np
 import nutpie.compile_pymc as _nutpie_compile
 from llvmlite import ir
 from numba.core import cgutils
@@ -106,6 +111,86 @@ def _make_extraction_fn(inner, shared_data, shared_vars, record_dtype):
     return _NUTPIE_MAKE_EXTRACTION_FN(call, shared_data, shared_vars, record_dtype)
 
 
+def _make_c_logp_func(n_dim, logp_fn, user_data, shared_logp, shared_data):
+    """nutpie's C log density wrapper, with the gradient copied by a loop.
+
+    Same signature, return codes and results as ``nutpie.compile_pymc._make_c_logp_func``
+    (0.16): -1 wrong dimension, 1 error in the density (here also a gradient of the wrong
+    length), 3 non-finite gradient, 4 non-finite log density.
+    """
+    extract = _make_extraction_fn(logp_fn, shared_data, shared_logp, user_data.dtype)
+    c_sig = numba.types.int64(
+        numba.types.uint64,
+        numba.types.CPointer(numba.types.double),
+        numba.types.CPointer(numba.types.double),
+        numba.types.CPointer(numba.types.double),
+        numba.types.voidptr,
+    )
+
+    def logp_numba(dim, x_, out_, logp_, user_data_):
+        if dim != n_dim:
+            return -1
+        try:
+            x = numba.carray(x_, (n_dim,))
+            out = numba.carray(out_, (n_dim,))
+            logp = numba.carray(logp_, ())
+            logp_val, grad = extract(x, user_data_)
+            logp[()] = logp_val
+            if grad.shape[0] != n_dim:
+                return 1
+            for i in range(n_dim):
+                out[i] = grad[i]
+            if not np.all(np.isfinite(out)):
+                return 3
+            if not np.isfinite(logp_val):
+                return 4
+        except Exception:  # noqa: BLE001 - nutpie's status code for any error in the density
+            return 1
+        return 0
+
+    return logp_numba, c_sig
+
+
+def _make_c_expand_func(n_dim, n_expanded, expand_fn, user_data, shared_vars, shared_data):
+    """nutpie's C wrapper for the stored draws, with the values copied by a loop.
+
+    Same signature, return codes and results as ``nutpie.compile_pymc._make_c_expand_func``
+    (0.16): -1 wrong dimensions, -2 error (here also values of the wrong length).
+    """
+    extract = _make_extraction_fn(expand_fn, shared_data, shared_vars, user_data.dtype)
+    c_sig = numba.types.int64(
+        numba.types.uint64,
+        numba.types.uint64,
+        numba.types.CPointer(numba.types.double),
+        numba.types.CPointer(numba.types.double),
+        numba.types.voidptr,
+    )
+
+    def expand_numba(dim, expanded, x_, out_, user_data_):
+        if dim != n_dim:
+            return -1
+        if expanded != n_expanded:
+            return -1
+        try:
+            x = numba.carray(x_, (n_dim,))
+            out = numba.carray(out_, (n_expanded,))
+            (values,) = extract(x, user_data_)
+            if values.shape[0] != n_expanded:
+                return -2
+            for i in range(n_expanded):
+                out[i] = values[i]
+        except Exception:  # noqa: BLE001 - nutpie's status code for any error
+            return -2
+        return 0
+
+    return expand_numba, c_sig
+
+
 def apply() -> None:
-    """Make nutpie's wrapper call the log density without linking it (idempotent)."""
+    """Make nutpie's wrappers call the log density without linking it and copy by loops.
+
+    Idempotent.
+    """
     _nutpie_compile.make_extraction_fn = _make_extraction_fn
+    _nutpie_compile._make_c_logp_func = _make_c_logp_func
+    _nutpie_compile._make_c_expand_func = _make_c_expand_func

@@ -83,3 +83,40 @@ def test_nutpie_log_density_is_unchanged_and_not_linked():
     ip = {"mu": 0.3, "sigma_log__": -0.2}
     assert float(logp) == pytest.approx(float(model.compile_logp()(ip)), rel=1e-12)
     np.testing.assert_allclose(grad, model.compile_dlogp()(ip), rtol=1e-12)
+
+
+def _status(func, *args):
+    return func.ctypes(*args)
+
+
+def test_nutpie_wrappers_copy_by_loops_with_nutpie_status_codes():
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 1)
+        sigma = pm.HalfNormal("sigma", 1)
+        pm.Deterministic("twice_mu", 2 * mu)
+        pm.Normal("y", mu, sigma, observed=np.array([0.5, 1.5]))
+    compiled = nutpie.compile_pymc_model(model)
+    # No slice assignment is left in either wrapper: numba's shape-mismatch message
+    # (compiled for every process when nutpie's own wrapper is used) is absent.
+    for func in (compiled.compiled_logp_func, compiled.compiled_expand_func):
+        assert "raise_with_shape_context" not in func.inspect_llvm()
+
+    dbl = ctypes.POINTER(ctypes.c_double)
+    point = np.array([0.3, -0.2])
+    user = compiled.user_data.ctypes.data_as(ctypes.c_void_p)
+    n_exp = compiled.n_expanded
+    values = np.full(n_exp, np.nan)
+    expand = compiled.compiled_expand_func
+    assert _status(expand, 2, n_exp, point.ctypes.data_as(dbl), values.ctypes.data_as(dbl),
+                   user) == 0
+    # stored draws: mu, log(sigma), sigma, twice_mu in some order nutpie chooses
+    np.testing.assert_allclose(np.sort(values), np.sort([0.3, -0.2, np.exp(-0.2), 0.6]))
+    assert _status(expand, 3, n_exp, point.ctypes.data_as(dbl), values.ctypes.data_as(dbl),
+                   user) == -1
+    grad, logp = np.zeros(2), np.zeros(())
+    logp_func = compiled.compiled_logp_func
+    assert _status(logp_func, 3, point.ctypes.data_as(dbl), grad.ctypes.data_as(dbl),
+                   logp.ctypes.data_as(dbl), user) == -1
+    bad = np.array([np.inf, -0.2])
+    assert _status(logp_func, 2, bad.ctypes.data_as(dbl), grad.ctypes.data_as(dbl),
+                   logp.ctypes.data_as(dbl), user) in (3, 4)
