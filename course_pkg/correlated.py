@@ -1376,17 +1376,33 @@ class CorrelatedModel:
 
     def _pointwise_loglik(self, idata) -> None:
         """Add the per-row log-likelihood (and observed data) to a sufficient-statistics fit."""
-        from scipy import stats
-
-        mean = self.predict(idata, kind="mean")
-        sigma = self.predict(idata, kind="sigma")
+        post = idata.posterior
+        C, D = post.sizes["chain"], post.sizes["draw"]
         if not self.multivariate:
+            # The normal log density, computed in place on the (draws, rows) linear predictors
+            # built once (the mean and the scale from a single pass over the group effects).
             y = self.data[self.responses[0]].to_numpy(dtype=float)
-            ll = stats.norm.logpdf(y, mean.values, sigma.values)
+            _, eta = self._linear_predictors(post, None, False, None)
+            ll = eta["mu"]
+            np.subtract(y[None, :], ll, out=ll)  # residuals
+            if self.sigma_formula is None:
+                sigma = post["sigma"].values.reshape(C * D, 1)
+                ll /= sigma
+                log_sigma = np.log(sigma)
+            else:
+                log_sigma = eta["sigma"]
+                ll *= np.exp(-log_sigma)
+            np.square(ll, out=ll)
+            ll *= -0.5
+            ll -= log_sigma
+            ll -= 0.5 * np.log(2 * np.pi)
+            ll = ll.reshape(C, D, -1)
             dims = ("chain", "draw", "obs")
             obs = xr.Dataset({self.responses[0]: (("obs",), y)})
             name = self.responses[0]
         else:
+            mean = self.predict(idata, kind="mean")
+            sigma = self.predict(idata, kind="sigma")
             Y = self.data[self.responses].to_numpy(dtype=float)
             e = (Y - mean.values) / sigma.values  # standardised residuals
             rho = (idata.posterior["rescor"].values[..., None] if self.rescor
@@ -1400,7 +1416,7 @@ class CorrelatedModel:
                              coords={"response": self.responses})
             name = "Y"
         loglik = xr.Dataset({name: (dims, ll)},
-                            coords={"chain": mean.chain, "draw": mean.draw})
+                            coords={"chain": post.chain, "draw": post.draw})
         idata.add_groups(log_likelihood=loglik, observed_data=obs)
 
     def _sigma_rv(self, defaults):
@@ -1529,6 +1545,53 @@ class CorrelatedModel:
             blocks.append((idx, np.column_stack(cols), keys))
         return len(data), parts, blocks
 
+    def _linear_predictors(self, post, data, allow_new_levels, rng) -> tuple[int, dict]:
+        """Per-draw linear predictors of every part: (rows, {part: (draws, rows) array})."""
+        n, parts, blocks = self._new_design(data)
+        S = post.sizes["chain"] * post.sizes["draw"]
+
+        def draws(name):
+            v = post[name].values
+            return v.reshape(S, *v.shape[2:])
+
+        eta = {}
+        for name, p in self.parts.items():
+            X, has_int = parts[name]
+            lin = np.zeros((S, n))
+            if has_int:
+                lin += draws(f"{p.prefix}Intercept")[:, None]
+            if p.b_labels:
+                lin += draws(f"{p.prefix}b") @ X.T
+            eta[name] = lin
+        for b, (idx, Z, keys) in zip(self.blocks, blocks, strict=True):
+            r = draws(f"r_{b.name}")  # (S, L, k)
+            new = idx < 0
+            if not new.any():  # column by column: no (S, n, k) array (GBs for 13k rows)
+                for j, c in enumerate(b.columns):
+                    eta[c.part] += r[:, idx, j] * Z[None, :, j]
+                continue
+            eff = np.zeros((S, n, b.k))
+            eff[:, ~new, :] = r[:, idx[~new], :]
+            if new.any():
+                if not allow_new_levels:
+                    unseen = sorted(set(keys[new]))[:5]
+                    raise ValueError(f"new data has levels of {b.factor!r} not in the fit "
+                                     f"({unseen}...); pass allow_new_levels=True to draw "
+                                     "their effects from the population distribution")
+                sd = draws(f"sd_{b.name}")  # (S, k)
+                if b.k > 1 and b.correlated:
+                    L = np.linalg.cholesky(draws(f"cor_{b.name}") + 1e-12 * np.eye(b.k))
+                    chol = sd[:, :, None] * L
+                else:
+                    chol = sd[:, :, None] * np.eye(b.k)[None]
+                for key in np.unique(keys[new]):
+                    rows = np.where(keys == key)[0]
+                    zz = rng.standard_normal((S, b.k))
+                    eff[:, rows, :] = np.einsum("skj,sj->sk", chol, zz)[:, None, :]
+            for j, c in enumerate(b.columns):
+                eta[c.part] += eff[:, :, j] * Z[None, :, j]
+        return n, eta
+
     def predict(
         self,
         idata=None,
@@ -1573,50 +1636,13 @@ class CorrelatedModel:
             raise ValueError("no posterior: call fit() first or pass idata")
         post = idata.posterior
         rng = np.random.default_rng(random_seed)
-        n, parts, blocks = self._new_design(data)
         C, D = post.sizes["chain"], post.sizes["draw"]
         S = C * D
+        n, eta = self._linear_predictors(post, data, allow_new_levels, rng)
 
         def draws(name):
             v = post[name].values
             return v.reshape(S, *v.shape[2:])
-
-        eta = {}
-        for name, p in self.parts.items():
-            X, has_int = parts[name]
-            lin = np.zeros((S, n))
-            if has_int:
-                lin += draws(f"{p.prefix}Intercept")[:, None]
-            if p.b_labels:
-                lin += draws(f"{p.prefix}b") @ X.T
-            eta[name] = lin
-        for b, (idx, Z, keys) in zip(self.blocks, blocks, strict=True):
-            r = draws(f"r_{b.name}")  # (S, L, k)
-            new = idx < 0
-            if not new.any():  # column by column: no (S, n, k) array (GBs for 13k rows)
-                for j, c in enumerate(b.columns):
-                    eta[c.part] += r[:, idx, j] * Z[None, :, j]
-                continue
-            eff = np.zeros((S, n, b.k))
-            eff[:, ~new, :] = r[:, idx[~new], :]
-            if new.any():
-                if not allow_new_levels:
-                    unseen = sorted(set(keys[new]))[:5]
-                    raise ValueError(f"new data has levels of {b.factor!r} not in the fit "
-                                     f"({unseen}...); pass allow_new_levels=True to draw "
-                                     "their effects from the population distribution")
-                sd = draws(f"sd_{b.name}")  # (S, k)
-                if b.k > 1 and b.correlated:
-                    L = np.linalg.cholesky(draws(f"cor_{b.name}") + 1e-12 * np.eye(b.k))
-                    chol = sd[:, :, None] * L
-                else:
-                    chol = sd[:, :, None] * np.eye(b.k)[None]
-                for key in np.unique(keys[new]):
-                    rows = np.where(keys == key)[0]
-                    zz = rng.standard_normal((S, b.k))
-                    eff[:, rows, :] = np.einsum("skj,sj->sk", chol, zz)[:, None, :]
-            for j, c in enumerate(b.columns):
-                eta[c.part] += eff[:, :, j] * Z[None, :, j]
 
         if not self.multivariate:
             mu = eta["mu"]

@@ -319,11 +319,12 @@ def test_sufficient_statistics_refuse_models_they_cannot_represent():
 @pytest.mark.parametrize(
     "spec",
     [
+        {"formula": "y1 ~ 1 + x + (1 + x | g)"},
         {"formula": "y1 ~ 1 + x + (1 + x |i| g)", "sigma": "sigma ~ 1 + (1 |i| g)"},
         {"formula": ["y1 ~ 1 + x + lag + (1 + x + lag |c| g)",
                      "y2 ~ 1 + x + lag + (1 + x + lag |c| g)"], "rescor": True},
     ],
-    ids=["location-scale", "two outcomes"],
+    ids=["one scale", "location-scale", "two outcomes"],
 )
 def test_grouped_fit_pointwise_log_likelihood_matches_the_row_model(spec):
     """LOO after a grouped fit uses per-row log densities; they equal PyMC's for the row model."""
