@@ -120,3 +120,86 @@ def test_nutpie_wrappers_copy_by_loops_with_nutpie_status_codes():
     bad = np.array([np.inf, -0.2])
     assert _status(logp_func, 2, bad.ctypes.data_as(dbl), grad.ctypes.data_as(dbl),
                    logp.ctypes.data_as(dbl), user) in (3, 4)
+
+
+_WRAPPER_PROBE = """
+import ctypes, json
+import numpy as np, nutpie, pymc as pm
+import course_pkg
+from course_pkg import _nutpie_wrapper
+
+with pm.Model() as model:
+    shift = pm.Data("shift", np.arange(5.0))
+    scale = pm.Data("scale", np.array(2.0))  # a 0-d data array
+    groups = pm.Data("groups", np.arange(6.0).reshape(3, 2))
+    mu = pm.Normal("mu", 0, 1)
+    sigma = pm.HalfNormal("sigma", 1)
+    pm.Deterministic("total", mu + groups.sum())
+    pm.Normal("y", mu + shift, sigma * scale, observed=np.arange(5.0) * 1.1)
+compiled = nutpie.compile_pymc_model(model)
+dbl = ctypes.POINTER(ctypes.c_double)
+point = np.array([0.3, -0.2])
+grad, logp = np.zeros(2), np.zeros(())
+status = compiled.compiled_logp_func.ctypes(
+    2, point.ctypes.data_as(dbl), grad.ctypes.data_as(dbl), logp.ctypes.data_as(dbl),
+    compiled.user_data.ctypes.data_as(ctypes.c_void_p))
+values = np.zeros(compiled.n_expanded)
+status_expand = compiled.compiled_expand_func.ctypes(
+    2, compiled.n_expanded, point.ctypes.data_as(dbl), values.ctypes.data_as(dbl),
+    compiled.user_data.ctypes.data_as(ctypes.c_void_p))
+ip = {"mu": 0.3, "sigma_log__": -0.2}
+print(json.dumps({
+    "hits": [compiled.compiled_logp_func.cache_hits, compiled.compiled_expand_func.cache_hits],
+    "status": [status, status_expand], "fallbacks": _nutpie_wrapper.FALLBACKS,
+    "logp": float(logp), "expected_logp": float(model.compile_logp()(ip)),
+    "grad": grad.tolist(), "expected_grad": model.compile_dlogp()(ip).tolist(),
+    "values": sorted(values.tolist())}))
+"""
+
+
+def test_second_process_loads_nutpie_wrappers_from_the_cache_with_the_same_results(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={tmp_path}"}
+
+    def run():
+        out = subprocess.run([sys.executable, "-c", _WRAPPER_PROBE], env=env, check=True,
+                             capture_output=True, text=True, timeout=600)
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    first, second = run(), run()
+    assert first["hits"] == [0, 0]
+    assert second["hits"] == [1, 1]  # both C wrappers loaded, not compiled
+    for res in (first, second):
+        assert res["status"] == [0, 0]
+        assert res["fallbacks"] == []  # every call went by symbol name: cacheable
+        assert res["logp"] == pytest.approx(res["expected_logp"], rel=1e-12)
+        np.testing.assert_allclose(res["grad"], res["expected_grad"], rtol=1e-12)
+    # stored draws: mu, log(sigma), sigma, total = mu + 15
+    np.testing.assert_allclose(second["values"], sorted([0.3, -0.2, np.exp(-0.2), 15.3]))
+    assert first["values"] == second["values"]
+
+
+def test_density_without_cache_key_is_called_by_address_and_not_cached():
+    import course_pkg._nutpie_wrapper as wrapper
+
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 1)
+        pm.Normal("y", mu, 1, observed=np.array([0.5, 1.5]))
+    original = wrapper._wrapper_key
+    wrapper._wrapper_key = lambda *args, **kwargs: None  # as for a density PyTensor cannot cache
+    try:
+        compiled = nutpie.compile_pymc_model(model)
+    finally:
+        wrapper._wrapper_key = original
+    assert compiled.compiled_logp_func._library.has_dynamic_globals  # numba will not save it
+    point, grad, logp = np.array([0.3]), np.zeros(1), np.zeros(())
+    dbl = ctypes.POINTER(ctypes.c_double)
+    status = compiled.compiled_logp_func.ctypes(
+        1, point.ctypes.data_as(dbl), grad.ctypes.data_as(dbl), logp.ctypes.data_as(dbl),
+        compiled.user_data.ctypes.data_as(ctypes.c_void_p))
+    assert status == 0
+    assert float(logp) == pytest.approx(float(model.compile_logp()({"mu": 0.3})), rel=1e-12)
