@@ -100,7 +100,8 @@ def call_without_linking(dispatcher: Dispatcher, n_args: int, symbol_key: str | 
     symbol_key : str, optional
         Identity of the callee's code, for calls by symbol name.
     argtypes : tuple of numba types, optional
-        The folded argument types the symbol is registered for; required with *symbol_key*.
+        The argument types of the call (before numba folds ``*args``) the symbol is registered
+        for; required with *symbol_key*.
 
     Raises
     ------
@@ -188,7 +189,8 @@ def _wrapper_key(kind, inner, shared_data, shared_vars, record_dtype, sizes) -> 
     (the same key means the same code), the data's names, types and number of dimensions, the
     layout of nutpie's user data, the vector sizes and the library versions.
     """
-    inner_key = CACHED_SRC_FUNCTIONS.get(getattr(inner, "py_func", None))
+    py_func = getattr(inner, "py_func", None)
+    inner_key = CACHED_SRC_FUNCTIONS.get(py_func) if py_func is not None else None
     if inner_key is None:
         return None
     data = [(name, shared_data[name].dtype.str, shared_data[name].ndim) for name in shared_vars]
