@@ -95,7 +95,9 @@ def test_nutpie_wrappers_copy_by_loops_with_nutpie_status_codes():
         sigma = pm.HalfNormal("sigma", 1)
         pm.Deterministic("twice_mu", 2 * mu)
         pm.Normal("y", mu, sigma, observed=np.array([0.5, 1.5]))
-    compiled = nutpie.compile_pymc_model(model)
+    # cache=False: numba compiles the wrappers here, so their LLVM code can be inspected (code
+    # loaded from the cache cannot be).
+    compiled = nutpie.compile_pymc_model(model, cache=False)
     # No slice assignment is left in either wrapper: numba's shape-mismatch message
     # (compiled for every process when nutpie's own wrapper is used) is absent.
     for func in (compiled.compiled_logp_func, compiled.compiled_expand_func):
