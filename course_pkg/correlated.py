@@ -462,6 +462,12 @@ def _cholesky_solve_unrolled(B, c):
     return log_det, pt.stack(w, axis=1)
 
 
+def _flat_draws(post, name: str) -> np.ndarray:
+    """A posterior variable's draws with chains and draws merged: (chains * draws, ...)."""
+    v = post[name].values
+    return v.reshape(v.shape[0] * v.shape[1], *v.shape[2:])
+
+
 def _mad(y):
     return float(1.4826 * np.median(np.abs(y - np.median(y))))
 
@@ -1551,8 +1557,7 @@ class CorrelatedModel:
         S = post.sizes["chain"] * post.sizes["draw"]
 
         def draws(name):
-            v = post[name].values
-            return v.reshape(S, *v.shape[2:])
+            return _flat_draws(post, name)
 
         eta = {}
         for name, p in self.parts.items():
@@ -1570,24 +1575,23 @@ class CorrelatedModel:
                 for j, c in enumerate(b.columns):
                     eta[c.part] += r[:, idx, j] * Z[None, :, j]
                 continue
+            if not allow_new_levels:
+                unseen = sorted(set(keys[new]))[:5]
+                raise ValueError(f"new data has levels of {b.factor!r} not in the fit "
+                                 f"({unseen}...); pass allow_new_levels=True to draw "
+                                 "their effects from the population distribution")
             eff = np.zeros((S, n, b.k))
             eff[:, ~new, :] = r[:, idx[~new], :]
-            if new.any():
-                if not allow_new_levels:
-                    unseen = sorted(set(keys[new]))[:5]
-                    raise ValueError(f"new data has levels of {b.factor!r} not in the fit "
-                                     f"({unseen}...); pass allow_new_levels=True to draw "
-                                     "their effects from the population distribution")
-                sd = draws(f"sd_{b.name}")  # (S, k)
-                if b.k > 1 and b.correlated:
-                    L = np.linalg.cholesky(draws(f"cor_{b.name}") + 1e-12 * np.eye(b.k))
-                    chol = sd[:, :, None] * L
-                else:
-                    chol = sd[:, :, None] * np.eye(b.k)[None]
-                for key in np.unique(keys[new]):
-                    rows = np.where(keys == key)[0]
-                    zz = rng.standard_normal((S, b.k))
-                    eff[:, rows, :] = np.einsum("skj,sj->sk", chol, zz)[:, None, :]
+            sd = draws(f"sd_{b.name}")  # (S, k)
+            if b.k > 1 and b.correlated:
+                L = np.linalg.cholesky(draws(f"cor_{b.name}") + 1e-12 * np.eye(b.k))
+                chol = sd[:, :, None] * L
+            else:
+                chol = sd[:, :, None] * np.eye(b.k)[None]
+            for key in np.unique(keys[new]):
+                rows = np.where(keys == key)[0]
+                zz = rng.standard_normal((S, b.k))
+                eff[:, rows, :] = np.einsum("skj,sj->sk", chol, zz)[:, None, :]
             for j, c in enumerate(b.columns):
                 eta[c.part] += eff[:, :, j] * Z[None, :, j]
         return n, eta
@@ -1641,8 +1645,7 @@ class CorrelatedModel:
         n, eta = self._linear_predictors(post, data, allow_new_levels, rng)
 
         def draws(name):
-            v = post[name].values
-            return v.reshape(S, *v.shape[2:])
+            return _flat_draws(post, name)
 
         if not self.multivariate:
             mu = eta["mu"]
