@@ -85,6 +85,10 @@ def measure(spec: ModelSpec, sampler: str, repeat: int, *, draws: int, tune: int
                                   seed=seed,
                                   progress_bar=False, target_accept=spec.target_accept or 0.8)
         else:
+            if sampler == "numpyro":
+                from course_pkg.linalg import register_jax
+
+                register_jax()  # JAX versions of course_pkg's own operations
             t2 = t1
             with model:
                 idata = pm.sample(draws=spec.draws or draws, tune=tune, chains=chains,

@@ -8,6 +8,8 @@ data
     Dataset registry, hash-checked downloads and tidy loaders.
 diagnostics
     The convergence gate, brms-style summaries and parity checks.
+linalg
+    One compiled operation for log-determinants and quadratic forms of many small SPD matrices.
 effects
     brms-style accessors for fitted models: prior table, fixef, ranef, VarCorr.
 draws
@@ -29,6 +31,7 @@ from course_pkg import (
     diagnostics,
     draws,
     effects,
+    linalg,
     sampling,
     simulate,
     virus,

@@ -37,6 +37,8 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
+from course_pkg.linalg import spd_logdet_quad
+
 __all__ = [
     "CorrelatedModel",
     "FormulaError",
@@ -422,44 +424,6 @@ def lkj_cholesky_corr(name: str, n: int, eta: float):
     # Exclusive cumulative sum along each row: sum over l < j of log(1 - z[i, l]^2).
     before = pt.cumsum(W, axis=1) - W
     return pt.tril(Z * pt.exp(0.5 * before))
-
-
-def _cholesky_solve_unrolled(B, c):
-    """For a stack of SPD matrices ``B`` (n, k, k) and vectors ``c`` (n, k): ``log|C|`` per matrix
-    and ``w = C^-1 c`` (n, k), where ``B = C C'`` (Cholesky).
-
-    The factorisation is written out entry by entry, each entry one elementwise operation over
-    the n matrices, so that PyTensor fuses it and differentiates it as ordinary arithmetic. With
-    PyTensor's batched ``cholesky`` and ``solve_triangular`` instead, numba calls LAPACK once per
-    matrix and per operation of the gradient: chapter 5's m2 (193 matrices of size 8) took
-    2.2 ms per log density and gradient that way and 1.1 ms this way (same values to 1e-13).
-    Hand-written for that reason; the graph grows as k^3, meant for the small blocks of group
-    effects (k <= 12 or so). The price is compile time: PyTensor's graph rewrites take about 20 s
-    for m2 in every process, and numba needs about 4 minutes from an empty cache. A compiled
-    operation with its own gradient would avoid both.
-    """
-    k = int(B.type.shape[-1]) if B.type.shape[-1] is not None else None
-    if k is None:
-        raise ValueError("B must have a known size in its last two dimensions")
-    L = [[None] * k for _ in range(k)]
-    for j in range(k):
-        s = B[:, j, j]
-        for p in range(j):
-            s = s - L[j][p] ** 2
-        L[j][j] = pt.sqrt(s)
-        for i in range(j + 1, k):
-            s = B[:, i, j]
-            for p in range(j):
-                s = s - L[i][p] * L[j][p]
-            L[i][j] = s / L[j][j]
-    w = []
-    for i in range(k):
-        s = c[:, i]
-        for p in range(i):
-            s = s - L[i][p] * w[p]
-        w.append(s / L[i][i])
-    log_det = sum(pt.log(L[j][j]) for j in range(k))
-    return log_det, pt.stack(w, axis=1)
 
 
 def _flat_draws(post, name: str) -> np.ndarray:
@@ -1310,10 +1274,10 @@ class CorrelatedModel:
                 A = A + P[o, p] * ZZ[o, p]
                 rhs = rhs + P[o, p] * pt.dot(u[p], select[o])
         B = pt.eye(b.k) + pt.matmul(pt.matmul(chol.T[None], A), chol[None])
-        log_det_C, w = _cholesky_solve_unrolled(B, pt.dot(rhs, chol))
+        log_det_C, cBc = spd_logdet_quad(B, pt.dot(rhs, chol))
         n_rows = n_j.sum()
         logp = (-0.5 * n_rows * (n_out * np.log(2 * np.pi) + log_det_R) - 0.5 * quad.sum()
-                + 0.5 * (w**2).sum() - log_det_C.sum())
+                + 0.5 * cBc.sum() - log_det_C.sum())
         pm.Potential("loglik_marginal_", logp)
 
     def _pop_draws(self, post, b: _Block) -> np.ndarray:

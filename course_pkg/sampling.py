@@ -216,6 +216,10 @@ def sample_pymc(
     extra = dict(kwargs)
     if target_accept is not None:
         extra["target_accept"] = target_accept
+    if sampler == "numpyro":  # course_pkg's own operations need their JAX versions
+        from course_pkg.linalg import register_jax
+
+        register_jax()
     start = time.perf_counter()
     with model, portable_numerics(), _comma_free_dims(model) as renames:
         idata = pm.sample(

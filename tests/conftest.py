@@ -31,6 +31,34 @@ def data_dir() -> Path:
     return path
 
 
+@pytest.fixture
+def loads_from_cache(tmp_path):
+    """A check that a script's compiled graph is saved once and loaded by a second process.
+
+    ``check(probe, saved)`` runs the Python source ``probe`` twice with a fresh PyTensor
+    compiledir: the first run must save numba code whose name contains ``saved``; the second
+    must save nothing, load the whole compiled graph, and print the same last line.
+    """
+
+    def check(probe: str, saved: str) -> None:
+        env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={tmp_path}",
+               "NUMBA_DEBUG_CACHE": "1"}
+
+        def run():
+            out = subprocess.run([sys.executable, "-c", probe], env=env, check=True,
+                                 capture_output=True, text=True, timeout=600)
+            return out.stdout
+
+        first, second = run(), run()
+        assert any("data saved" in line and saved in line for line in first.splitlines())
+        assert "data saved" not in second
+        loaded = [line for line in second.splitlines() if "data loaded" in line]
+        assert any("numba_funcified_fgraph" in line for line in loaded)
+        assert first.splitlines()[-1] == second.splitlines()[-1]
+
+    return check
+
+
 @pytest.fixture(scope="session")
 def good_idata():
     """A well-specified normal model with plenty of draws: passes the gate."""

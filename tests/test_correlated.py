@@ -11,7 +11,6 @@ from course_pkg.correlated import (
     CorrelatedModel,
     FormulaError,
     Prior,
-    _cholesky_solve_unrolled,
     lkj_cholesky_corr,
     split_group_terms,
 )
@@ -685,22 +684,3 @@ def test_marginalize_needs_the_grouped_likelihood_and_a_constant_sigma():
     cm = CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data, sufficient_statistics=True,
                          marginalize=True)
     assert "integrated out" in repr(cm)
-
-
-def test_unrolled_cholesky_matches_numpy():
-    import pytensor
-    import pytensor.tensor as pt
-
-    rng = np.random.default_rng(1)
-    X = rng.normal(size=(5, 4, 4))
-    B = X @ X.transpose(0, 2, 1) + 4 * np.eye(4)
-    c = rng.normal(size=(5, 4))
-    Bt = pt.tensor3("B", shape=(None, 4, 4))
-    ct = pt.matrix("c")
-    log_det, w = _cholesky_solve_unrolled(Bt, ct)
-    got_ld, got_w = pytensor.function([Bt, ct], [log_det, w])(B, c)
-    C = np.linalg.cholesky(B)
-    np.testing.assert_allclose(got_ld, 0.5 * np.linalg.slogdet(B)[1], rtol=1e-12)
-    np.testing.assert_allclose(got_w, np.linalg.solve(C, c[..., None])[..., 0], rtol=1e-10)
-    with pytest.raises(ValueError, match="known size"):
-        _cholesky_solve_unrolled(pt.tensor3("B"), ct)

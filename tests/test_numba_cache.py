@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytensor
 import pytensor.tensor as pt
@@ -66,17 +62,5 @@ print(repr(f(np.array([0.5, 3.0])).tolist()))
 """
 
 
-def test_second_process_loads_the_graph_from_the_cache(tmp_path):
-    env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={tmp_path}", "NUMBA_DEBUG_CACHE": "1"}
-
-    def run():
-        out = subprocess.run([sys.executable, "-c", _PROBE], env=env, check=True,
-                             capture_output=True, text=True, timeout=600)
-        return out.stdout
-
-    first, second = run(), run()
-    assert "data saved" in first and "numba_funcified_fgraph" in first
-    assert "data saved" not in second
-    loaded = [line for line in second.splitlines() if "data loaded" in line]
-    assert any("numba_funcified_fgraph" in line for line in loaded)
-    assert first.splitlines()[-1] == second.splitlines()[-1]
+def test_second_process_loads_the_graph_from_the_cache(loads_from_cache):
+    loads_from_cache(_PROBE, saved="numba_funcified_fgraph")
