@@ -67,6 +67,7 @@ __all__ = [
     "diagnostics",
     "draws",
     "effects",
+    "linalg",
     "list_datasets",
     "load_dataset",
     "sampling",
