@@ -82,8 +82,9 @@ def measure(spec: ModelSpec, sampler: str, repeat: int, *, draws: int, tune: int
             t2 = time.perf_counter()
             compile_s = t2 - t1
             idata = nutpie.sample(compiled, draws=spec.draws or draws, tune=tune, chains=chains,
-                                  seed=seed,
-                                  progress_bar=False, target_accept=spec.target_accept or 0.8)
+                                  seed=seed, progress_bar=False,
+                                  target_accept=spec.target_accept or 0.8,
+                                  low_rank_modified_mass_matrix=spec.low_rank)
         else:
             if sampler == "numpyro":
                 from course_pkg.linalg import register_jax

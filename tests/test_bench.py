@@ -47,6 +47,23 @@ def test_measure_and_summary_with_nutpie():
     assert "| tiny | nutpie |" in text and "pymc" in text
 
 
+def test_measure_samples_with_the_chapter_settings(monkeypatch):
+    import nutpie
+
+    seen = {}
+    real = nutpie.sample
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(nutpie, "sample", spy)
+    spec = ModelSpec("tiny", 0, "normal mean", _tiny, target_accept=0.9, draws=150, low_rank=True)
+    bench_run.measure(spec, "nutpie", 0, draws=200, tune=200, chains=2, seed=1)
+    assert seen["draws"] == 150 and seen["target_accept"] == 0.9
+    assert seen["low_rank_modified_mass_matrix"] is True
+
+
 def test_bad_repeats_rejected():
     with pytest.raises(SystemExit):
         bench_run.main(["--repeats", "0", "--models", "ch02_m1"])
