@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import bambi as bmb
 import numpy as np
 import pandas as pd
@@ -211,3 +213,42 @@ def test_sample_pymc_keeps_dimension_names_with_commas_and_restores_on_error():
     assert list(model.coords) == ["a, b", "c"]
     assert model.named_vars_to_dims["x"] == ("a, b",)
     assert model.dim_lengths["a, b"].eval() == 2
+
+
+def _two_parameter_model():
+    with pm.Model() as model:
+        mu = pm.Normal("mu", 0, 5)
+        sigma = pm.HalfNormal("sigma", 2)
+        pm.Normal("y", mu, sigma, observed=np.array([0.2, -1.0, 0.7, 1.5, 0.1]))
+    return model
+
+
+def test_external_sampler_skips_pymc_step_assignment_with_the_same_draws(monkeypatch):
+    """PyMC's per-variable gradient check is skipped for nutpie; the draws do not change."""
+    from pymc.sampling import mcmc
+
+    from course_pkg import sampling
+
+    calls = []
+    original = mcmc.assign_step_methods
+
+    def spy(*args, **kwargs):
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(mcmc, "assign_step_methods", spy)
+    settings = {"random_seed": 3, "draws": 100, "tune": 100, "chains": 2, "log_likelihood": False}
+    fast = sample_pymc(_two_parameter_model(), **settings)
+    assert calls == [] and mcmc.assign_step_methods is spy  # skipped, then restored
+    monkeypatch.setattr(sampling, "_all_nuts", lambda sampler: contextlib.nullcontext())
+    slow = sample_pymc(_two_parameter_model(), **settings)
+    assert len(calls) == 1
+    for name in ("mu", "sigma"):
+        np.testing.assert_array_equal(fast.posterior[name].values, slow.posterior[name].values)
+
+
+def test_external_sampler_still_refuses_a_discrete_variable():
+    with pm.Model() as model:
+        pm.Poisson("k", 3.0)
+    with pytest.raises(ValueError, match="NUTS alone"):
+        sample_pymc(model, random_seed=1, draws=50, tune=50, chains=1)
