@@ -10,9 +10,10 @@ quadratic form ``c_j' B_j^-1 c_j``. PyTensor offers two ways to write that, both
   differentiates; 1.1 ms), whose graph grows as k^3: PyTensor's graph rewrites took about 20 s for
   m2 in every process, and numba about 4 minutes on a machine's first run.
 
-:func:`spd_logdet_quad` is a single PyTensor operation with a hand-written numba kernel (plain
-loops over each matrix: Cholesky factor, two triangular solves, inverse), a NumPy version for
-PyTensor's other backends, a JAX version for numpyro, and its gradient in closed form:
+:func:`spd_logdet_quad` is a single PyTensor operation with a hand-written numba kernel (Cholesky
+factor, two triangular solves and the inverse, each step a loop over all the matrices at once), a
+NumPy version for PyTensor's other backends, a JAX version for numpyro, and its gradient in closed
+form:
 
 - ``d (log|B| / 2) / dB = B^-1 / 2``;
 - ``d (c' B^-1 c) / dB = -x x'`` and ``d (c' B^-1 c) / dc = 2 x``, with ``x = B^-1 c``.
@@ -36,7 +37,6 @@ from pytensor.link.numba.dispatch import basic as _numba_basic
 from pytensor.link.numba.dispatch.basic import register_funcify_and_cache_key
 
 __all__ = ["SPDLogdetQuad", "spd_logdet_quad"]
-
 
 
 class SPDLogdetQuad(Op):
