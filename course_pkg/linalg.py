@@ -116,16 +116,17 @@ def spd_logdet_quad(B, c):
 
     Parameters
     ----------
-    B : tensor of shape (n, k, k), float64
-        Symmetric positive-definite matrices (read as ``(B + B') / 2``).
-    c : tensor of shape (n, k), float64
-        One vector per matrix.
+    B : pytensor.tensor.TensorVariable
+        Symmetric positive-definite matrices, float64 of shape (n, k, k); read as
+        ``(B + B') / 2``.
+    c : pytensor.tensor.TensorVariable
+        One vector per matrix, float64 of shape (n, k).
 
     Returns
     -------
-    half_logdet, quad : tensors of shape (n,)
-        ``log|B_j| / 2`` (the log determinant of ``B_j``'s Cholesky factor) and
-        ``c_j' B_j^-1 c_j``. Both are differentiable with respect to ``B`` and ``c``.
+    half_logdet, quad : pytensor.tensor.TensorVariable
+        Each of shape (n,): ``log|B_j| / 2`` (the log determinant of ``B_j``'s Cholesky factor)
+        and ``c_j' B_j^-1 c_j``. Both are differentiable with respect to ``B`` and ``c``.
 
     Raises
     ------
