@@ -127,9 +127,11 @@ def _ch04_correlated() -> pm.Model:
     priors = {"Intercept": Prior("Normal", mu=y_mean, sigma=2.5 * y_sd),
               "b": Prior("Normal", mu=0, sigma=2.5 * y_sd), "sd": Prior("HalfNormal", sigma=5),
               "cor": 2, "sigma": Prior("Exponential", lam=1 / y_sd)}
-    # As the chapter samples it: SDs and partial correlations apart (Stan's parameterisation).
+    # As the chapter samples it: SDs and partial correlations apart (Stan's parameterisation),
+    # the group effects integrated out of the likelihood.
     return CorrelatedModel("y ~ 1 + cheese + (1 + cheese | background)", cheese,
-                           priors=priors, cov_parameterization="stan").model
+                           priors=priors, cov_parameterization="stan",
+                           sufficient_statistics=True, marginalize=True).model
 
 
 def _williams():
