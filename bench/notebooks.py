@@ -12,6 +12,10 @@ the whole book are compared with the budgets of the performance issue: 3 minutes
 12 minutes for the book with warm caches, 20 minutes for the book from empty caches. The results
 go to ``<out>.csv`` and ``<out>.md``; the book's performance appendix includes the Markdown table.
 
+Every fit the notebooks make is logged as well (:mod:`course_pkg.fitlog`): ``<out>_fits.csv`` and
+``<out>_fits.md`` list each model the book fits, with its chapter's sampler settings, compile and
+sampling seconds, smallest bulk and tail ESS, ESS per second, largest R-hat and divergences.
+
 ``--cold`` points PyTensor's compile directory (where its numba functions are cached) and numba's
 own cache at fresh temporary folders, so every model compiles from scratch. It does not make a
 fresh virtual environment: the Python bytecode of the installed libraries stays compiled.
@@ -33,6 +37,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from course_pkg.fitlog import FIT_LOG_ENV, NOTEBOOK_ENV, read_fit_log  # noqa: E402
 from scripts.run_notebook import execute as execute_notebook  # noqa: E402
 
 #: Budgets from the performance issue, in seconds.
@@ -81,6 +86,38 @@ def to_markdown(table: pd.DataFrame, caches: str, when: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def fits_markdown(fits: pd.DataFrame, caches: str, when: str) -> str:
+    """The fit log as a Markdown table, one row per fit, in the order the notebooks ran them.
+
+    ESS/s is the smallest bulk ESS over the wall seconds of compile plus sampling.
+    """
+    if fits.empty:
+        raise ValueError("fits must hold at least one fit")
+    fits = fits.reindex(columns=["notebook", "fit", "label", "sampler", "target_accept", "draws",
+                                 "compile_s", "sample_s", "wall_s", "min_ess_bulk",
+                                 "min_ess_tail", "max_rhat", "divergences"])
+
+    def num(value, digits=0):
+        return "" if value is None or value != value else f"{value:.{digits}f}"
+
+    lines = [f"Every fit in the book, {caches} caches, measured {when} (`python -m bench.notebooks`"
+             "; compile = wall minus nutpie's own sampling clock).", "",
+             "| notebook | # | model | sampler | target | draws | compile s | sample s | total s "
+             "| min bulk ESS | min tail ESS | ESS/s | max R-hat | div |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for row in fits.itertuples():
+        label = str(row.label).replace("|", "\\|")
+        ess_per_s = (row.min_ess_bulk / row.wall_s
+                     if row.min_ess_bulk == row.min_ess_bulk and row.wall_s else None)
+        lines.append(
+            f"| {row.notebook} | {row.fit} | `{label}` | {row.sampler} | "
+            f"{num(row.target_accept, 2) or 'default'} | {row.draws} | {num(row.compile_s, 1)} | "
+            f"{num(row.sample_s, 1)} | {num(row.wall_s, 1)} | {num(row.min_ess_bulk)} | "
+            f"{num(row.min_ess_tail)} | {num(ess_per_s, 1)} | {num(row.max_rhat, 3)} | "
+            f"{num(row.divergences)} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebooks", nargs="*", type=Path,
@@ -102,11 +139,15 @@ def main(argv: list[str] | None = None) -> int:
             if args.cold:
                 os.environ["PYTENSOR_FLAGS"] = f"base_compiledir={tmp}/pytensor"
                 os.environ["NUMBA_CACHE_DIR"] = f"{tmp}/numba"
+            log = Path(tmp) / "fits.jsonl"
+            os.environ[FIT_LOG_ENV] = str(log)
             seconds = {}
             for path in paths:
+                os.environ[NOTEBOOK_ENV] = path.stem
                 _, wall = execute_notebook(path, timeout=1800)
                 seconds[path.stem] = round(wall, 1)
                 print(f"{path.stem}: {seconds[path.stem]:.0f} s", flush=True)
+            fits = read_fit_log(log) if log.is_file() else pd.DataFrame()
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -115,6 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     table.to_csv(args.out.with_suffix(".csv"), index=False)
     args.out.with_suffix(".md").write_text(to_markdown(table, caches, date.today().isoformat()))
     print(table.to_string(index=False))
+    if not fits.empty:
+        stem = args.out.with_name(args.out.name + "_fits")
+        fits.to_csv(stem.with_suffix(".csv"), index=False)
+        stem.with_suffix(".md").write_text(fits_markdown(fits, caches, date.today().isoformat()))
+        print(f"{len(fits)} fits logged: {stem.with_suffix('.md')}")
     return 0
 
 

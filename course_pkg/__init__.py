@@ -10,6 +10,8 @@ diagnostics
     The convergence gate, brms-style summaries and parity checks.
 linalg
     One compiled operation for log-determinants and quadratic forms of many small SPD matrices.
+fitlog
+    A log of every fit (timings, ESS, R-hat) for the benchmark of the notebooks.
 effects
     brms-style accessors for fitted models: prior table, fixef, ranef, VarCorr.
 draws
@@ -31,6 +33,7 @@ from course_pkg import (
     diagnostics,
     draws,
     effects,
+    fitlog,
     linalg,
     sampling,
     simulate,
@@ -67,6 +70,7 @@ __all__ = [
     "diagnostics",
     "draws",
     "effects",
+    "fitlog",
     "linalg",
     "list_datasets",
     "load_dataset",

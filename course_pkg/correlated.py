@@ -1475,7 +1475,7 @@ class CorrelatedModel:
                             chains=chains, target_accept=target_accept, sampler=sampler,
                             progressbar=progressbar,
                             log_likelihood=want_loglik and not self.sufficient_statistics,
-                            **kwargs)
+                            label=" | ".join(self.formulas) + " (CorrelatedModel)", **kwargs)
         helpers = [v for v in idata.posterior.data_vars
                    if v.startswith(("z_", "chol_", "m_", "m0_")) or v.endswith("_")]
         idata.posterior = idata.posterior.drop_vars(helpers)

@@ -32,6 +32,8 @@ import pymc as pm
 import pytensor
 from threadpoolctl import threadpool_limits
 
+from course_pkg import fitlog
+
 __all__ = [
     "PROGRESS_ENV",
     "SAMPLERS",
@@ -213,6 +215,7 @@ def sample_pymc(
     sampler: str = "nutpie",
     log_likelihood: bool = True,
     progressbar: bool | None = None,
+    label: str | None = None,
     **kwargs,
 ) -> az.InferenceData:
     """Sample a PyMC model with the course's defaults.
@@ -233,6 +236,9 @@ def sample_pymc(
         Add the pointwise log-likelihood group (needed for LOO).
     progressbar : bool, optional
         Overrides :func:`progressbar_enabled`.
+    label : str, optional
+        What the model is, for the fit log of the benchmark (:mod:`course_pkg.fitlog`); by
+        default the model's name or its free variables.
     **kwargs
         Passed on to :func:`pymc.sample`.
 
@@ -265,6 +271,8 @@ def sample_pymc(
         if log_likelihood and "log_likelihood" not in idata.groups() and model.observed_RVs:
             pm.compute_log_likelihood(idata, model=model, progressbar=False)
     _restore_dim_names(idata, renames)
+    fitlog.record_fit(idata, model, label=label or fitlog.describe(model),
+                      settings=_settings(sampler, draws, tune, chains, target_accept))
     return idata
 
 
@@ -316,4 +324,13 @@ def fit_bambi(
     _tidy(idata, wall, sampler)
     if log_likelihood and "log_likelihood" not in idata.groups():
         model.compute_log_likelihood(idata)
+    formulas = " | ".join((model.formula.main, *model.formula.additionals))
+    fitlog.record_fit(idata, model.backend.model, label=f"{formulas} (Bambi, {model.family.name})",
+                      settings=_settings(sampler, draws, tune, chains, target_accept))
     return idata
+
+
+def _settings(sampler, draws, tune, chains, target_accept) -> dict:
+    """The sampler settings a fit log records."""
+    return {"sampler": sampler, "draws": draws, "tune": tune, "chains": chains,
+            "target_accept": target_accept}

@@ -100,5 +100,43 @@ def test_notebook_timing_runs_a_notebook(tmp_path):
     assert list(table["notebook"]) == ["tiny", "whole book"]
     assert 0 < table["seconds"].iloc[0] < 180
     assert "| tiny |" in (tmp_path / "res.md").read_text()
+    assert not (tmp_path / "res_fits.md").exists()  # no fit, no fit table
     with pytest.raises(SystemExit):
         notebooks.main([str(tmp_path / "missing.ipynb")])
+
+
+def test_notebook_timing_logs_the_fits_the_kernel_makes(tmp_path):
+    import nbformat
+
+    from bench import notebooks
+
+    code = """import arviz as az, numpy as np, pymc as pm
+from course_pkg.fitlog import record_fit
+with pm.Model() as m:
+    pm.Normal("x")
+idata = az.from_dict(posterior={"x": np.random.default_rng(1).normal(size=(2, 100))})
+idata.attrs["sampling_wall_s"] = 1.0
+record_fit(idata, m, label="toy | fit", settings={"sampler": "nutpie", "draws": 100})"""
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), path)
+    assert notebooks.main([str(path), "--out", str(tmp_path / "res")]) == 0
+    fits = pd.read_csv(tmp_path / "res_fits.csv")
+    assert list(fits["notebook"]) == ["tiny"] and list(fits["label"]) == ["toy | fit"]
+    assert "| tiny | 1 | `toy \\| fit` | nutpie |" in (tmp_path / "res_fits.md").read_text()
+
+
+def test_fits_markdown_escapes_formula_bars():
+    from bench import notebooks
+
+    fits = pd.DataFrame([{"notebook": "ch04", "fit": 1, "label": "y ~ 1 + (1 | g)",
+                          "sampler": "nutpie", "target_accept": None, "draws": 1000,
+                          "compile_s": 2.0, "sample_s": 3.0, "wall_s": 5.0,
+                          "min_ess_bulk": 800.0, "min_ess_tail": 700.0, "max_rhat": 1.002,
+                          "divergences": 0}])
+    text = notebooks.fits_markdown(fits, "warm", "2026-11-22")
+    row = text.splitlines()[-1]
+    assert "`y ~ 1 + (1 \\| g)`" in row
+    assert "| default |" in row and "| 160.0 |" in row  # ESS/s = 800 / 5 s
+    assert row.count(" | ") == text.splitlines()[2].count(" | ")
+    with pytest.raises(ValueError, match="at least one fit"):
+        notebooks.fits_markdown(fits.iloc[:0], "warm", "2026-11-22")
