@@ -93,16 +93,16 @@ def fits_markdown(fits: pd.DataFrame, caches: str, when: str) -> str:
     """
     if fits.empty:
         raise ValueError("fits must hold at least one fit")
-    fits = fits.reindex(columns=["notebook", "fit", "label", "sampler", "target_accept", "draws",
-                                 "compile_s", "sample_s", "wall_s", "min_ess_bulk",
-                                 "min_ess_tail", "max_rhat", "divergences"])
+    fits = fits.reindex(columns=["notebook", "fit", "label", "sampler", "target_accept",
+                                 "chains", "draws", "compile_s", "sample_s", "wall_s",
+                                 "min_ess_bulk", "min_ess_tail", "max_rhat", "divergences"])
 
     def num(value, digits=0):
         return "" if value is None or value != value else f"{value:.{digits}f}"
 
     lines = [f"Every fit in the book, {caches} caches, measured {when} (`python -m bench.notebooks`"
              "; compile = wall minus nutpie's own sampling clock).", "",
-             "| notebook | # | model | sampler | target | draws | compile s | sample s | total s "
+             "| notebook | # | model | sampler | target | chains × draws | compile s | sample s | total s "
              "| min bulk ESS | min tail ESS | ESS/s | max R-hat | div |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in fits.itertuples():
@@ -111,7 +111,8 @@ def fits_markdown(fits: pd.DataFrame, caches: str, when: str) -> str:
                      if row.min_ess_bulk == row.min_ess_bulk and row.wall_s else None)
         lines.append(
             f"| {row.notebook} | {row.fit} | `{label}` | {row.sampler} | "
-            f"{num(row.target_accept, 2) or 'default'} | {row.draws} | {num(row.compile_s, 1)} | "
+            f"{num(row.target_accept, 2) or 'default'} | {num(row.chains)} × {num(row.draws)} | "
+            f"{num(row.compile_s, 1)} | "
             f"{num(row.sample_s, 1)} | {num(row.wall_s, 1)} | {num(row.min_ess_bulk)} | "
             f"{num(row.min_ess_tail)} | {num(ess_per_s, 1)} | {num(row.max_rhat, 3)} | "
             f"{num(row.divergences)} |")

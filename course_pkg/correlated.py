@@ -1475,7 +1475,7 @@ class CorrelatedModel:
                             chains=chains, target_accept=target_accept, sampler=sampler,
                             progressbar=progressbar,
                             log_likelihood=want_loglik and not self.sufficient_statistics,
-                            label=" | ".join(self.formulas) + " (CorrelatedModel)", **kwargs)
+                            label=self._label(), **kwargs)
         helpers = [v for v in idata.posterior.data_vars
                    if v.startswith(("z_", "chol_", "m_", "m0_")) or v.endswith("_")]
         idata.posterior = idata.posterior.drop_vars(helpers)
@@ -1486,6 +1486,11 @@ class CorrelatedModel:
             self._pointwise_loglik(idata)
         self.idata = idata
         return idata
+
+    def _label(self) -> str:
+        """The formulas (scale formula included), for the benchmark's fit log."""
+        formulas = [*self.formulas, *([self.sigma_formula] if self.sigma_formula else [])]
+        return " | ".join(formulas) + " (CorrelatedModel)"
 
     # ---------------------------------------------------------------- prediction
     def _new_design(self, data: pd.DataFrame | None):

@@ -106,3 +106,13 @@ def test_sampling_functions_log_each_fit(monkeypatch, tmp_path):
     assert table.loc[1, "target_accept"] == 0.9
     assert (table["compile_s"] >= 0).all() and (table["sample_s"] > 0).all()
     assert (table["min_ess_bulk"] > 0).all()
+
+
+def test_builder_labels_its_fits_with_every_formula():
+    from course_pkg.correlated import CorrelatedModel
+
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"g": np.repeat(list("abcdef"), 10), "x": rng.normal(size=60)})
+    df["y"] = df["x"] + rng.normal(size=60)
+    cm = CorrelatedModel("y ~ x + (1 + x |i| g)", df, sigma="sigma ~ 1 + (1 |i| g)")
+    assert cm._label() == "y ~ x + (1 + x |i| g) | sigma ~ 1 + (1 |i| g) (CorrelatedModel)"
