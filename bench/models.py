@@ -1,6 +1,8 @@
-"""The registry of models the benchmark times: one entry per model fitted in the book.
+"""The registry of models that ``bench/run.py`` times with each NUTS implementation.
 
-Each entry builds the same model as its chapter (same data, formula, priors) and returns the
+The registry holds each chapter's main models (and chapter 1's on the source's larger design);
+every other fit in the book is timed where it runs, by ``python -m bench.notebooks`` and its fit
+log. Each entry builds the same model as its chapter (same data, formula, priors) and returns the
 underlying ``pymc.Model``, so every NUTS implementation samples exactly the same density.
 ``brms_s`` is brms's wall time on this kind of machine (compile included) where one was measured
 (figures from the course issues and ``../shared/reference``).
@@ -79,6 +81,20 @@ def _virus(name: str) -> Callable[[], pm.Model]:
         return build_virus_model(_handel(), name)
 
     build.__name__ = f"_ch01_{name}"
+    return build
+
+
+def _virus_big(name: str) -> Callable[[], pm.Model]:
+    def build() -> pm.Model:
+        from course_pkg.simulate import simulate_virus_load
+        from course_pkg.virus import build_virus_model
+
+        # The source's larger design (its part 4): 70 / 80 / 90 people at the three doses,
+        # 2,640 measurements, simulated with the source's plausible setting ("m3").
+        data, _ = simulate_virus_load("m3", seed=2022, scale=10)
+        return build_virus_model(data, name)
+
+    build.__name__ = f"_ch01_{name}_big"
     return build
 
 
@@ -188,6 +204,9 @@ MODELS: dict[str, ModelSpec] = {
         # default target acceptance, and shows model 2 failing.
         *[ModelSpec(f"ch01_{m}", 1, f"virus load, model {m[1:]}", _virus(m),
                     low_rank=m != "m2") for m in ("m1", "m2", "m3", "m4")],
+        # Scale: the same models on the source's larger design, ten times the people.
+        *[ModelSpec(f"ch01_{m}_big", 1, f"virus load, model {m[1:]}, 240 people (70/80/90)",
+                    _virus_big(m), low_rank=True) for m in ("m1", "m3", "m4")],
         ModelSpec("ch03_gpa_uncor", 3, "GPA, Bambi (1 + occasion | student), independent",
                   _ch03_gpa_uncor, brms_s=157),
         ModelSpec("ch03_gpa_cor", 3, "GPA, builder, correlated (LKJ)", _ch03_gpa_cor,
