@@ -30,8 +30,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import arviz as az
-import numpy as np
 import pandas as pd
 import pymc as pm
 
@@ -39,6 +37,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bench.models import MODELS, ModelSpec  # noqa: E402
+from course_pkg.fitlog import mixing_extremes  # noqa: E402
 from course_pkg.sampling import portable_numerics  # noqa: E402
 
 SAMPLERS = ("nutpie", "pymc", "numpyro")
@@ -59,11 +58,6 @@ class Run:
     ess_per_s: float
     max_rhat: float
     divergences: int
-
-
-def _free_posterior(idata: az.InferenceData, model: pm.Model) -> az.InferenceData:
-    names = [rv.name for rv in model.free_RVs if rv.name in idata.posterior]
-    return idata.posterior[names]
 
 
 def measure(spec: ModelSpec, sampler: str, repeat: int, *, draws: int, tune: int, chains: int,
@@ -98,17 +92,12 @@ def measure(spec: ModelSpec, sampler: str, repeat: int, *, draws: int, tune: int
                                   target_accept=spec.target_accept or 0.8,
                                   compute_convergence_checks=False)
         t3 = time.perf_counter()
-    post = _free_posterior(idata, model)
-    ess_bulk = az.ess(post, method="bulk")
-    ess_tail = az.ess(post, method="tail")
-    rhat = az.rhat(post)
-    min_bulk = float(min(np.nanmin(ess_bulk[v].values) for v in ess_bulk.data_vars))
-    min_tail = float(min(np.nanmin(ess_tail[v].values) for v in ess_tail.data_vars))
-    max_rhat = float(max(np.nanmax(rhat[v].values) for v in rhat.data_vars))
+    mixing = mixing_extremes(idata, model)  # over the free variables, as the fit log
+    min_bulk = mixing["min_ess_bulk"]
     divergences = int(idata.sample_stats["diverging"].values.sum())
     total = t3 - t0
     return Run(spec.name, sampler, repeat, t1 - t0, compile_s, t3 - t2, total, min_bulk,
-               min_tail, min_bulk / total, max_rhat, divergences)
+               mixing["min_ess_tail"], min_bulk / total, mixing["max_rhat"], divergences)
 
 
 def machine_info() -> dict[str, str]:

@@ -23,7 +23,8 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
-__all__ = ["FIT_LOG_ENV", "NOTEBOOK_ENV", "describe", "read_fit_log", "record_fit"]
+__all__ = ["FIT_LOG_ENV", "NOTEBOOK_ENV", "describe", "mixing_extremes", "read_fit_log",
+           "record_fit"]
 
 FIT_LOG_ENV = "COURSE_FIT_LOG"
 NOTEBOOK_ENV = "COURSE_NOTEBOOK"
@@ -32,10 +33,28 @@ NOTEBOOK_ENV = "COURSE_NOTEBOOK"
 _COUNT = 0
 
 
-def _free_names(model, idata: az.InferenceData) -> list[str]:
-    """The free variables of ``model`` that the posterior holds (nutpie's names)."""
-    names = [rv.name for rv in model.free_RVs]
-    return [n for n in names if n in idata.posterior.data_vars]
+def mixing_extremes(idata: az.InferenceData, model) -> dict[str, float]:
+    """Smallest bulk and tail ESS and largest R-hat over the free variables of ``model``.
+
+    Deterministics are left out: the benchmark judges what the sampler moved, while each chapter's
+    gate checks the quantities it reports. Shared with ``bench/run.py``.
+
+    Returns
+    -------
+    dict
+        ``min_ess_bulk``, ``min_ess_tail`` and ``max_rhat`` (NaN when no free variable is in the
+        posterior).
+    """
+    names = [rv.name for rv in model.free_RVs if rv.name in idata.posterior.data_vars]
+    post = idata.posterior[names]
+
+    def extreme(dataset, how):
+        values = [how(dataset[v].values) for v in dataset.data_vars]
+        return float(how(values)) if values else float("nan")
+
+    return {"min_ess_bulk": extreme(az.ess(post, method="bulk"), np.nanmin),
+            "min_ess_tail": extreme(az.ess(post, method="tail"), np.nanmin),
+            "max_rhat": extreme(az.rhat(post), np.nanmax)}
 
 
 def describe(model) -> str:
@@ -74,13 +93,7 @@ def record_fit(idata: az.InferenceData, model, *, label: str, settings: dict) ->
     if not isinstance(label, str) or not label:
         raise TypeError(f"label must be a non-empty str, got {label!r}")
     _COUNT += 1
-    post = idata.posterior[_free_names(model, idata)]
-    bulk, tail, rhat = (az.ess(post, method="bulk"), az.ess(post, method="tail"), az.rhat(post))
-
-    def extreme(dataset, how):
-        values = [how(dataset[v].values) for v in dataset.data_vars]
-        return round(float(how(values)), 3) if values else None
-
+    extremes = {k: round(v, 3) for k, v in mixing_extremes(idata, model).items()}
     wall = float(idata.attrs.get("sampling_wall_s", np.nan))
     sample = idata.attrs.get("sampling_s")
     stats = idata.get("sample_stats")
@@ -93,9 +106,7 @@ def record_fit(idata: az.InferenceData, model, *, label: str, settings: dict) ->
         "wall_s": wall,
         "sample_s": None if sample is None else float(sample),
         "compile_s": None if sample is None else round(wall - float(sample), 2),
-        "min_ess_bulk": extreme(bulk, np.nanmin),
-        "min_ess_tail": extreme(tail, np.nanmin),
-        "max_rhat": extreme(rhat, np.nanmax),
+        **extremes,
         "divergences": None if diverging is None else int(diverging.values.sum()),
     }
     with Path(path).open("a", encoding="utf-8") as handle:
