@@ -4,6 +4,7 @@ Usage (from the repository root, inside the course environment)::
 
     python bench/run.py                      # all models, nutpie/pymc/numpyro, median of 3 runs
     python bench/run.py --models ch02_m2 --samplers nutpie --repeats 1
+    python bench/run.py --models ch04_intercept --update   # re-measure one model, keep the rest
 
 For each model, sampler and repeat it measures, separately:
 
@@ -15,8 +16,10 @@ For each model, sampler and repeat it measures, separately:
 * ``ess_per_s``: ``min_ess_bulk`` divided by total wall time (build + compile + sample).
 
 Each configuration uses the same draws, tune, chains and seed. Results go to ``bench/results.csv``
-(every run) and ``bench/results.md`` (medians, machine and library versions), which the book's
-performance appendix includes. Timing is done here, never in a unit test.
+(every run, with the date it was measured) and ``bench/results.md`` (medians, machine and library
+versions), which the book's performance appendix includes. ``--update`` re-measures only the
+models and samplers named and keeps every other row of the existing CSV, so one chapter's change
+does not cost a whole re-run. Timing is done here, never in a unit test.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ class Run:
     ess_per_s: float
     max_rhat: float
     divergences: int
+    date: str = ""
 
 
 def measure(spec: ModelSpec, sampler: str, repeat: int, *, draws: int, tune: int, chains: int,
@@ -85,9 +89,12 @@ def measure(spec: ModelSpec, sampler: str, repeat: int, *, draws: int, tune: int
 
                 register_jax()  # JAX versions of course_pkg's own operations
             t2 = t1
+            # Every core for PyMC's chains too: left alone, PyMC takes half the CPUs to be
+            # hyperthreads and samples one chain at a time on this 2-core machine.
+            extra = {"cores": min(chains, os.cpu_count() or 1)} if sampler == "pymc" else {}
             with model:
                 idata = pm.sample(draws=spec.draws or draws, tune=tune, chains=chains,
-                                  random_seed=seed,
+                                  random_seed=seed, **extra,
                                   nuts_sampler=sampler, progressbar=False,
                                   target_accept=spec.target_accept or 0.8,
                                   compute_convergence_checks=False)
@@ -97,7 +104,8 @@ def measure(spec: ModelSpec, sampler: str, repeat: int, *, draws: int, tune: int
     divergences = int(idata.sample_stats["diverging"].values.sum())
     total = t3 - t0
     return Run(spec.name, sampler, repeat, t1 - t0, compile_s, t3 - t2, total, min_bulk,
-               mixing["min_ess_tail"], min_bulk / total, mixing["max_rhat"], divergences)
+               mixing["min_ess_tail"], min_bulk / total, mixing["max_rhat"], divergences,
+               time.strftime("%Y-%m-%d"))
 
 
 def machine_info() -> dict[str, str]:
@@ -119,6 +127,29 @@ def machine_info() -> dict[str, str]:
     return info
 
 
+def merge_runs(previous: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
+    """Every run of ``new``, plus the runs of ``previous`` for (model, sampler) pairs it lacks.
+
+    Rows come out in the registry's order of models (then nutpie, PyMC, numpyro), so a partial
+    re-measurement leaves the table's order as a full run would write it. Models no longer in the
+    registry are dropped.
+    """
+    missing = {"model", "sampler"} - set(previous.columns)
+    if missing:
+        raise ValueError(f"previous runs lack the columns {sorted(missing)}")
+    pairs = ["model", "sampler"]
+    redone = pd.MultiIndex.from_frame(new[pairs])
+    kept = previous[~pd.MultiIndex.from_frame(previous[pairs]).isin(redone)]
+    frame = pd.concat([kept, new], ignore_index=True)
+    frame = frame[frame["model"].isin(list(MODELS))]
+    rank = {"model": {name: i for i, name in enumerate(MODELS)},
+            "sampler": {name: i for i, name in enumerate(SAMPLERS)}}
+    frame = frame.sort_values(
+        ["model", "sampler", "repeat"], kind="stable",
+        key=lambda col: col.map(rank[col.name]) if col.name in rank else col)
+    return frame.reset_index(drop=True)
+
+
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     """Median over repeats for every (model, sampler), with the brms ratio where known."""
     cols = ["build_s", "compile_s", "sample_s", "total_s", "min_ess_bulk", "min_ess_tail",
@@ -132,8 +163,13 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     return med.reset_index()
 
 
-def to_markdown(summary: pd.DataFrame, info: dict[str, str], settings: str) -> str:
-    """The results table as Markdown, with the machine and settings it was measured on."""
+def to_markdown(summary: pd.DataFrame, info: dict[str, str], settings: str,
+                dates: list[str] | None = None) -> str:
+    """The results table as Markdown, with the machine and settings it was measured on.
+
+    ``dates`` are the days the runs were measured on (today when not given); the header names the
+    first and the last.
+    """
     fmt = summary.copy()
     for col in ("build_s", "compile_s", "sample_s", "total_s"):
         fmt[col] = fmt[col].map(lambda x: "in sampling" if pd.isna(x) else f"{x:.1f}")
@@ -154,7 +190,10 @@ def to_markdown(summary: pd.DataFrame, info: dict[str, str], settings: str) -> s
             f"{r.divergences} | {r.repeats} | {r.brms_s} | {r.speedup_vs_brms} |"
         )
     machine = ", ".join(f"{k} {v}" for k, v in info.items())
-    return (f"Measured {time.strftime('%Y-%m-%d')} on: {machine}.\n\nSettings: {settings}. "
+    days = sorted({d for d in (dates or []) if isinstance(d, str) and d}) or [
+        time.strftime("%Y-%m-%d")]
+    when = days[0] if len(days) == 1 else f"{days[0]} to {days[-1]}"
+    return (f"Measured {when} on: {machine}.\n\nSettings: {settings}. "
             "Medians over runs; ESS/s is min bulk ESS over total wall seconds.\n\n"
             + "\n".join(lines) + "\n")
 
@@ -169,6 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--out", type=Path, default=HERE / "results")
+    parser.add_argument("--update", action="store_true",
+                        help="keep the other models' and samplers' runs of the existing CSV")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
@@ -184,15 +225,20 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{name:>18} {sampler:>8} #{repeat}: total {run.total_s:6.1f} s, "
                       f"min ESS {run.min_ess_bulk:6.0f}, {run.ess_per_s:6.1f} ESS/s", flush=True)
     frame = pd.DataFrame([r.__dict__ for r in runs])
+    csv = args.out.with_suffix(".csv")
+    if args.update and csv.is_file():
+        frame = merge_runs(pd.read_csv(csv), frame)
     summary = summarise(frame)
     settings = (f"{args.chains} chains x {args.draws} draws after {args.tune} tuning steps, "
                 f"seed {args.seed}, {args.repeats} run(s) each")
-    own = [f"{n} {MODELS[n].draws} draws per chain" for n in args.models if MODELS[n].draws]
+    own = [f"{n} {MODELS[n].draws} draws per chain" for n in dict.fromkeys(frame["model"])
+           if MODELS[n].draws]
     if own:
         settings += " (as in the book: " + ", ".join(own) + ")"
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(args.out.with_suffix(".csv"), index=False)
-    args.out.with_suffix(".md").write_text(to_markdown(summary, machine_info(), settings))
+    frame.to_csv(csv, index=False)
+    dates = list(frame["date"]) if "date" in frame else None
+    args.out.with_suffix(".md").write_text(to_markdown(summary, machine_info(), settings, dates))
     print(f"wrote {args.out.with_suffix('.csv')} and {args.out.with_suffix('.md')}")
     return 0
 

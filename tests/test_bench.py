@@ -64,6 +64,60 @@ def test_measure_samples_with_the_chapter_settings(monkeypatch):
     assert seen["low_rank_modified_mass_matrix"] is True
 
 
+def test_pymc_sampler_gets_every_core(monkeypatch):
+    """PyMC would take half the CPUs for hyperthreads and run its chains one at a time."""
+    import os
+
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs)
+        raise Stop
+
+    monkeypatch.setattr(pm, "sample", spy)
+    spec = ModelSpec("tiny", 0, "normal mean", _tiny)
+    with pytest.raises(Stop):
+        bench_run.measure(spec, "pymc", 0, draws=200, tune=200, chains=4, seed=1)
+    assert seen["cores"] == min(4, os.cpu_count()) and seen["nuts_sampler"] == "pymc"
+
+
+def _runs(rows):
+    cols = ["model", "sampler", "repeat", "total_s", "date"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def test_merge_runs_replaces_only_the_remeasured_pairs():
+    previous = _runs([("ch02_m2", "nutpie", 0, 1.0, "2026-11-20"),
+                      ("ch02_m2", "nutpie", 1, 1.1, "2026-11-20"),
+                      ("ch02_m1", "pymc", 0, 9.0, "2026-11-20"),
+                      ("ch02_m1", "nutpie", 0, 3.0, "2026-11-20"),
+                      ("retired_model", "nutpie", 0, 5.0, "2026-11-20")])
+    new = _runs([("ch02_m1", "nutpie", 0, 2.5, "2026-11-22")])
+    merged = bench_run.merge_runs(previous, new)
+    assert list(zip(merged["model"], merged["sampler"], merged["total_s"], strict=True)) == [
+        ("ch02_m1", "nutpie", 2.5), ("ch02_m1", "pymc", 9.0),
+        ("ch02_m2", "nutpie", 1.0), ("ch02_m2", "nutpie", 1.1)]
+    with pytest.raises(ValueError, match="sampler"):
+        bench_run.merge_runs(previous.drop(columns="sampler"), new)
+
+
+def test_markdown_names_the_days_measured():
+    frame = pd.DataFrame({"model": ["ch02_m1"] * 2, "sampler": ["nutpie", "pymc"],
+                          "build_s": 0.1, "compile_s": [1.0, float("nan")], "sample_s": 2.0,
+                          "total_s": 3.0, "min_ess_bulk": 900.0, "min_ess_tail": 800.0,
+                          "ess_per_s": 300.0, "max_rhat": 1.0, "divergences": 0})
+    summary = bench_run.summarise(frame)
+    text = bench_run.to_markdown(summary, {"cores": "2"}, "s",
+                                 ["2026-11-22", "2026-11-21", float("nan")])
+    assert text.startswith("Measured 2026-11-21 to 2026-11-22 on: cores 2.")
+    assert "| ch02_m1 | pymc | 0.1 | in sampling |" in text
+    one_day = bench_run.to_markdown(summary, {"cores": "2"}, "s", ["2026-11-21"])
+    assert one_day.startswith("Measured 2026-11-21 on:")
+
+
 def test_bad_repeats_rejected():
     with pytest.raises(SystemExit):
         bench_run.main(["--repeats", "0", "--models", "ch02_m1"])
