@@ -3,9 +3,11 @@
 Usage (from the repository root, inside the course environment)::
 
     python bench/run.py                      # all models, nutpie/pymc/numpyro, median of 3 runs
+    python bench/run.py --models ch01_m1_big ch01_m3_big ch01_m4_big --out bench/results_scale
     python bench/run.py --models ch02_m2 --samplers nutpie --repeats 1
     python bench/run.py --models ch04_intercept --update   # re-measure one model, keep the rest
 
+The larger problems of the Scale section run only when named, as in the second line.
 For each model, sampler and repeat it measures, separately:
 
 * ``build_s``: constructing the model (formula parsing, design matrices, PyMC graph);
@@ -198,9 +200,12 @@ def to_markdown(summary: pd.DataFrame, info: dict[str, str], settings: str,
             + "\n".join(lines) + "\n")
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``bench/run.py``."""
     parser = argparse.ArgumentParser(description="Benchmark the book's models.")
-    parser.add_argument("--models", nargs="*", default=list(MODELS), choices=list(MODELS))
+    parser.add_argument("--models", nargs="*", choices=list(MODELS),
+                        default=[name for name, spec in MODELS.items() if not spec.scale],
+                        help="default: every model but the Scale section's larger problems")
     parser.add_argument("--samplers", nargs="*", default=list(SAMPLERS), choices=SAMPLERS)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--draws", type=int, default=1000)
@@ -210,6 +215,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "results")
     parser.add_argument("--update", action="store_true",
                         help="keep the other models' and samplers' runs of the existing CSV")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")

@@ -118,6 +118,14 @@ def test_markdown_names_the_days_measured():
     assert one_day.startswith("Measured 2026-11-21 on:")
 
 
+def test_default_models_leave_out_the_scale_problems():
+    default = bench_run.build_parser().parse_args([]).models
+    assert "ch05_m2" in default and "ch01_m4" in default
+    assert not [name for name in default if MODELS[name].scale]
+    assert bench_run.build_parser().parse_args(["--models", "ch01_m4_big"]).models == [
+        "ch01_m4_big"]
+
+
 def test_bad_repeats_rejected():
     with pytest.raises(SystemExit):
         bench_run.main(["--repeats", "0", "--models", "ch02_m1"])
