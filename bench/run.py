@@ -165,6 +165,14 @@ def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     return med.reset_index()
 
 
+def runs_each(repeats: pd.Series) -> str:
+    """How many runs each row of the table is a median of, for the table's settings line."""
+    most = int(repeats.max())
+    if repeats.nunique() == 1:
+        return f"{most} run(s) each"
+    return f"{most} runs each where the runs column does not say fewer"
+
+
 def to_markdown(summary: pd.DataFrame, info: dict[str, str], settings: str,
                 dates: list[str] | None = None) -> str:
     """The results table as Markdown, with the machine and settings it was measured on.
@@ -240,7 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         frame = merge_runs(pd.read_csv(csv), frame)
     summary = summarise(frame)
     settings = (f"{args.chains} chains x {args.draws} draws after {args.tune} tuning steps, "
-                f"seed {args.seed}, {args.repeats} run(s) each")
+                f"seed {args.seed}, {runs_each(summary['repeats'])}")
     own = [f"{n} {MODELS[n].draws} draws per chain" for n in dict.fromkeys(frame["model"])
            if MODELS[n].draws]
     if own:

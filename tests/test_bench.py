@@ -118,6 +118,12 @@ def test_markdown_names_the_days_measured():
     assert one_day.startswith("Measured 2026-11-21 on:")
 
 
+def test_settings_line_says_when_rows_have_fewer_runs():
+    assert bench_run.runs_each(pd.Series([3, 3])) == "3 run(s) each"
+    assert bench_run.runs_each(pd.Series([3, 1, 3])) == (
+        "3 runs each where the runs column does not say fewer")
+
+
 def test_default_models_leave_out_the_scale_problems():
     default = bench_run.build_parser().parse_args([]).models
     assert "ch05_m2" in default and "ch01_m4" in default
