@@ -560,7 +560,10 @@ _MARGINAL_SPECS = [
 
 def _values_at(model, point, names):
     """The named model variables (free or deterministic) at a point of the value variables."""
-    outs = [model[n] for n in names]
+    # Each random variable replaced by its value variable: compiled as they are, the outputs
+    # would be draws from the prior, a different point in every process (once one where
+    # |log p| ~ 3e7, and rounding then reached 1e-8 relative).
+    outs = model.replace_rvs_by_values([model[n] for n in names])
     values = model.compile_fn(outs, inputs=model.value_vars, on_unused_input="ignore")(point)
     return dict(zip(names, values, strict=True))
 
@@ -627,10 +630,10 @@ def test_marginal_likelihood_is_the_group_effects_integrated_out(spec):
         groups, omega = _dense_pieces(cm, v)
         dense = sum(stats.multivariate_normal.logpdf(y, mu, Z @ omega @ Z.T + R)
                     for y, mu, Z, R in groups)
-        # |log p| is about 5e4 here: rounding in the sums of squares and in BLAS (whose
-        # summation order depends on its thread count, which other tests change) reaches a few
-        # 1e-10 relative; any wrong term would be off by far more than 1e-8.
-        np.testing.assert_allclose(v["loglik_marginal_"], dense, rtol=1e-8)
+        # |log p| is 200 to 500 at these points and the two agree to about 1e-16 relative; the
+        # 1e-8 allowed before this test evaluated its intended points (see _values_at) is no
+        # longer needed. Any wrong term would be off by far more than 1e-10.
+        np.testing.assert_allclose(v["loglik_marginal_"], dense, rtol=1e-10)
 
 
 @pytest.mark.parametrize("spec", _MARGINAL_SPECS, ids=["one outcome", "two outcomes"])
