@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import json
 import os
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pymc as pm
 import pytest
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
@@ -84,14 +86,35 @@ def funnel_idata():
                          nuts_sampler="pymc", compute_convergence_checks=False)
 
 
-@pytest.fixture(scope="session")
-def built_book(tmp_path_factory):
-    """Build the book once per session with ``-n -W --keep-going``; (returncode, log, html dir)."""
-    out = tmp_path_factory.mktemp("book")
+def _build_book(out: Path) -> tuple[int, str]:
+    """Run ``jupyter-book build`` with ``-n -W --keep-going`` into *out*; (returncode, log)."""
     jb = Path(sys.executable).parent / "jupyter-book"
     cmd = [str(jb), "build", str(ROOT), "--path-output", str(out), "-n", "-W", "--keep-going"]
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=1200)
-    return result.returncode, result.stdout + result.stderr, out / "_build" / "html"
+    return result.returncode, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory, worker_id):
+    """Build the book once per test run; (returncode, log, html dir).
+
+    Under pytest-xdist (``make test`` runs on every core) each worker has its own session, so the
+    first worker that asks builds the book into the run's shared temporary folder while holding a
+    file lock, and the others wait for it and read the same build.
+    """
+    if worker_id == "master":  # not under xdist
+        out = tmp_path_factory.mktemp("book")
+        returncode, log = _build_book(out)
+        return returncode, log, out / "_build" / "html"
+    shared = tmp_path_factory.getbasetemp().parent / "built_book"
+    with FileLock(str(shared) + ".lock"):
+        done = shared / "result.json"
+        if not done.is_file():
+            shared.mkdir(exist_ok=True)
+            returncode, log = _build_book(shared)
+            done.write_text(json.dumps({"returncode": returncode, "log": log}))
+        result = json.loads(done.read_text())
+    return result["returncode"], result["log"], shared / "_build" / "html"
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
