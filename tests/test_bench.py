@@ -155,6 +155,50 @@ def test_notebook_budgets_table():
         notebooks.verdicts({}, "warm")
 
 
+def test_notebook_budgets_side_by_side_use_the_run_wall_time():
+    from bench import notebooks
+
+    table = notebooks.verdicts({"a": 700.0, "b": 600.0}, "cold", book_wall=750.0)
+    assert table["seconds"].iloc[-1] == 750.0 and table["within"].iloc[-1]
+    text = notebooks.to_markdown(table, "cold", "2026-01-01", jobs=2)
+    assert "2 notebooks at a time" in text and "add up to 1300 s" in text
+    assert "| whole book | 750 | 1200 | yes |" in text
+    assert "one notebook after another" in notebooks.to_markdown(table, "cold", "2026-01-01")
+    with pytest.raises(ValueError, match="book_wall"):
+        notebooks.verdicts({"a": 1.0}, "warm", book_wall=0)
+    with pytest.raises(ValueError, match="jobs"):
+        notebooks.run_notebooks([], jobs=0)
+
+
+def test_notebooks_side_by_side_each_get_their_name_and_fits_stay_in_order(tmp_path):
+    import nbformat
+
+    from bench import notebooks
+
+    code = """import os, arviz as az, numpy as np, pymc as pm
+from course_pkg.fitlog import record_fit
+with pm.Model() as m:
+    pm.Normal("x")
+idata = az.from_dict(posterior={"x": np.random.default_rng(1).normal(size=(2, 100))})
+idata.attrs["sampling_wall_s"] = 1.0
+for k in range(2):
+    record_fit(idata, m, label=os.environ["COURSE_NOTEBOOK"] + str(k), settings={})"""
+    paths = []
+    for name in ("first", "second"):
+        paths.append(tmp_path / f"{name}.ipynb")
+        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]),
+                       paths[-1])
+    out = tmp_path / "res"
+    assert notebooks.main([*map(str, paths), "--out", str(out), "--jobs", "2"]) == 0
+    table = pd.read_csv(out.with_suffix(".csv"))
+    assert list(table["notebook"]) == ["first", "second", "whole book"]
+    assert "2 notebooks at a time" in out.with_suffix(".md").read_text()
+    fits = pd.read_csv(tmp_path / "res_fits.csv")
+    assert list(fits["label"]) == ["first0", "first1", "second0", "second1"]
+    with pytest.raises(SystemExit):
+        notebooks.main([str(paths[0]), "--jobs", "0"])
+
+
 def test_notebook_timing_runs_a_notebook(tmp_path):
     import nbformat
 
