@@ -11,7 +11,12 @@ Reproducibility across machines: PyTensor compiles nutpie's log-density with num
 with ``fastmath``, which lets LLVM reorder floating-point sums and use approximate instructions
 that depend on the CPU (AVX-512 or AVX2). The same seed then gives different draws on two machines
 (seen for Student-t, hurdle and skew-normal models). Both samplers here compile with
-``fastmath`` off, so a seed gives the same draws on any x86-64 CPU; the cost in speed is small.
+``fastmath`` off, which removes that source; the cost in speed is small. It is not the only one:
+libraries below the course choose their vector code when they load (OpenBLAS's kernels, nutpie's
+Rust linear algebra), and on 2026-12-02 the same seeds gave draws on an AMD EPYC without AVX-512
+that differ in the last printed digits from those of the Intel Xeon with AVX-512 on which the book
+was executed. A seed reproduces its draws exactly on the same kind of CPU; across CPUs, results
+agree within Monte Carlo error, which is what the chapters' parity checks test.
 
 BLAS threads: nutpie runs one thread per chain, and each log-density evaluation calls BLAS and
 LAPACK (OpenBLAS, through SciPy) for small products and triangular solves. OpenBLAS's own thread

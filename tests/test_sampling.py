@@ -102,7 +102,8 @@ def test_same_seed_same_draws_on_another_cpu_and_hash_seed(tmp_path):
     intercept gave different draws under ``NUMBA_CPU_NAME=haswell`` (AVX2) and on an AVX-512 host.
     Bambi created its two auxiliary parameters (sigma, nu) in an order set by the hash seed, so
     the same seed gave one of two sets of draws per process (CI failed on this). Both were checked
-    by undoing the fix. The book's committed outputs depend on neither happening in CI.
+    by undoing the fix. (Vector code that other libraries pick when they load, OpenBLAS's and
+    nutpie's, still differs between AVX-512 and AVX2 hosts; ``NUMBA_CPU_NAME`` does not reach it.)
     """
     import os
     import subprocess
