@@ -28,11 +28,11 @@ book: $(STAMP)
 # Every test: unit tests, nbval re-execution of each notebook under book/, and the book build
 # with warnings as errors (tests/test_book.py). Progress bars stay quiet; the hash seed is the one
 # scripts/run_notebook.py executes the notebooks with, so nothing set-ordered can differ.
-# The tests run in JOBS processes (pytest-xdist; default: one per core). `--dist loadscope` keeps
-# every cell of a notebook, in order, in one worker and its one kernel; the largest files start
-# first. Compiling a model uses one core, so two notebooks compile side by side on two cores.
-# `make test JOBS=0` runs everything in one process, as before.
-JOBS ?= auto
+# The tests run in JOBS processes (pytest-xdist; default: one per core, at most 4, since each
+# notebook kernel can hold a few GB). `--dist loadscope` keeps every cell of a notebook, in order,
+# in one worker and its one kernel; the largest files start first. Compiling a model uses one
+# core, so two notebooks compile side by side on two cores. `make test JOBS=0`: one process.
+JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 2); [ "$$n" -gt 4 ] && n=4; echo $$n)
 test: $(STAMP)
 	$(BIN)/ruff check course_pkg tests scripts bench
 	COURSE_PROGRESS=0 PYTHONHASHSEED=0 $(BIN)/python -m pytest --nbval --nbval-current-env \
