@@ -84,8 +84,9 @@ def verdicts(seconds: dict[str, float], caches: str,
     return pd.DataFrame(rows)
 
 
-def to_markdown(table: pd.DataFrame, caches: str, when: str, jobs: int = 1) -> str:
-    """The table as Markdown, with the cache state, date and notebooks at a time stated above it."""
+def to_markdown(table: pd.DataFrame, caches: str, when: str, jobs: int = 1,
+                machine: str | None = None) -> str:
+    """The table as Markdown, with the cache state, date, notebooks at a time and machine above it."""
     def fmt(value):
         if value is None or value != value:  # None or NaN
             return ""
@@ -97,7 +98,8 @@ def to_markdown(table: pd.DataFrame, caches: str, when: str, jobs: int = 1) -> s
         summed = table["seconds"].iloc[:-1].sum()
         how = (f"{jobs} notebooks at a time (`--jobs {jobs}`); the whole book is the run's wall "
                f"time, the notebooks' own times add up to {summed:.0f} s")
-    lines = [f"Notebook execution, {caches} caches, {how}, measured {when} "
+    where = f" on {machine}" if machine else ""
+    lines = [f"Notebook execution, {caches} caches, {how}, measured {when}{where} "
              "(`python -m bench.notebooks`).", "",
              "| notebook | seconds | budget s | within budget |", "|---|---|---|---|"]
     for row in table.itertuples():
@@ -137,6 +139,14 @@ def fits_markdown(fits: pd.DataFrame, caches: str, when: str) -> str:
             f"{num(row.min_ess_tail)} | {num(ess_per_s, 1)} | {num(row.max_rhat, 3)} | "
             f"{num(row.divergences)} |")
     return "\n".join(lines) + "\n"
+
+
+def machine_description() -> str:
+    """The CPU, whether it has AVX-512, and its cores, for the heading of a results table."""
+    from bench.run import machine_info
+
+    info = machine_info()
+    return f"{info['cpu']} ({info['cores']} cores, AVX-512: {info['avx512']})"
 
 
 def _execute_timed(path: Path, notebook_env: dict[str, str]) -> float:
@@ -232,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(args.out.with_suffix(".csv"), index=False)
     args.out.with_suffix(".md").write_text(
-        to_markdown(table, caches, date.today().isoformat(), jobs=args.jobs))
+        to_markdown(table, caches, date.today().isoformat(), jobs=args.jobs,
+                    machine=machine_description()))
     print(table.to_string(index=False))
     if not fits.empty:
         stem = args.out.with_name(args.out.name + "_fits")

@@ -113,14 +113,19 @@ def measure(spec: ModelSpec, sampler: str, repeat: int, *, draws: int, tune: int
 def machine_info() -> dict[str, str]:
     """CPU, cores, Python and library versions, recorded with every results table."""
     cpu = platform.processor() or platform.machine()
+    avx512 = "unknown"  # a seed's draws differ between CPUs with and without it (see the appendix)
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
     except OSError:
-        pass
-    info = {"cpu": cpu, "cores": str(os.cpu_count()), "python": platform.python_version()}
+        lines = []
+    names = [line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")]
+    flags = [line.split(":", 1)[1].split() for line in lines if line.startswith("flags")]
+    if names:
+        cpu = names[0]
+    if flags:
+        avx512 = "yes" if "avx512f" in flags[0] else "no"
+    info = {"cpu": cpu, "avx512": avx512, "cores": str(os.cpu_count()),
+            "python": platform.python_version()}
     for lib in LIBRARIES:
         try:
             info[lib] = md.version(lib)

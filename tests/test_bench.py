@@ -164,6 +164,9 @@ def test_notebook_budgets_side_by_side_use_the_run_wall_time():
     assert "2 notebooks at a time" in text and "add up to 1300 s" in text
     assert "| whole book | 750 | 1200 | yes |" in text
     assert "one notebook after another" in notebooks.to_markdown(table, "cold", "2026-01-01")
+    named = notebooks.to_markdown(table, "cold", "2026-01-01", machine="Box (2 cores)")
+    assert "measured 2026-01-01 on Box (2 cores) (" in named
+    assert bench_run.machine_info()["avx512"] in {"yes", "no", "unknown"}
     with pytest.raises(ValueError, match="book_wall"):
         notebooks.verdicts({"a": 1.0}, "warm", book_wall=0)
     with pytest.raises(ValueError, match="jobs"):
