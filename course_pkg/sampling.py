@@ -40,7 +40,6 @@ from threadpoolctl import threadpool_limits
 from course_pkg import fitlog
 
 __all__ = [
-    "COMPILE_OPT_LEVEL",
     "PROGRESS_ENV",
     "SAMPLERS",
     "fit_bambi",
