@@ -43,7 +43,6 @@ __all__ = [
     "PROGRESS_ENV",
     "SAMPLERS",
     "fit_bambi",
-    "numba_opt_level",
     "portable_numerics",
     "progressbar_enabled",
     "sample_pymc",
@@ -59,9 +58,7 @@ _FALSE = {"0", "false", "no", "off"}
 
 @contextlib.contextmanager
 def portable_numerics():
-    """Compile with numba's ``fastmath`` off, at LLVM optimisation level
-    :data:`COMPILE_OPT_LEVEL` (see :func:`numba_opt_level`), and run BLAS on one thread, inside
-    a ``with`` block.
+    """Compile with numba's ``fastmath`` off and run BLAS on one thread, inside a ``with`` block.
 
     :func:`sample_pymc` and :func:`fit_bambi` sample inside it; code that calls nutpie or
     :func:`pymc.sample` directly (the benchmark, say) should too, so that the same seed gives the
@@ -74,46 +71,8 @@ def portable_numerics():
     >>> with portable_numerics():  # doctest: +SKIP
     ...     idata = pm.sample(random_seed=1, nuts_sampler="nutpie")
     """
-    with (pytensor.config.change_flags(numba__fastmath=False), threadpool_limits(1, "blas"),
-          numba_opt_level(COMPILE_OPT_LEVEL)):
+    with pytensor.config.change_flags(numba__fastmath=False), threadpool_limits(1, "blas"):
         yield
-
-
-#: LLVM optimisation level for numba code compiled by :func:`portable_numerics`.
-COMPILE_OPT_LEVEL = 1
-
-
-@contextlib.contextmanager
-def numba_opt_level(level: int):
-    """Compile numba code at LLVM optimisation *level* (0 to 3) inside a ``with`` block.
-
-    numba optimises at level 3 unless the environment variable ``NUMBA_OPT`` says otherwise.
-    For the course's models level 1 compiles faster from an empty cache and samples as fast:
-    on 2026-12-02 (Intel Xeon, 2 cores) chapter 2's m2 compiled in 13.2 s instead of 19.5 s,
-    the GPA model with correlated effects in 49.4 s instead of 56.9 s, chapter 5's m2 in 74.7 s
-    instead of 85.9 s, with the same sampling time and the same draws (fastmath is off, so LLVM
-    may not reorder floating-point arithmetic at any level). A ``NUMBA_OPT`` set by the user
-    wins: the block then changes nothing. numba has no public setter for the level; this sets
-    ``numba.config.OPT``, which numba reads each time it builds its optimisation passes.
-
-    Parameters
-    ----------
-    level : int
-        0, 1, 2 or 3.
-    """
-    if isinstance(level, bool) or not isinstance(level, int) or level not in (0, 1, 2, 3):
-        raise ValueError(f"level must be one of the integers 0, 1, 2, 3; got {level!r}")
-    if "NUMBA_OPT" in os.environ:
-        yield
-        return
-    from numba import config
-
-    previous = config.OPT
-    config.OPT = type(previous)(level)
-    try:
-        yield
-    finally:
-        config.OPT = previous
 
 
 def progressbar_enabled() -> bool:

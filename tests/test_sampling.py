@@ -180,37 +180,6 @@ def test_sampling_context_limits_blas_threads_and_fastmath():
     assert blas_threads() == before
 
 
-def test_sampling_context_compiles_at_the_course_opt_level(monkeypatch):
-    """numba optimises at level 1 inside the context and at its own level afterwards; a
-    ``NUMBA_OPT`` set by the user is left alone."""
-    from numba import config
-
-    from course_pkg.sampling import COMPILE_OPT_LEVEL, numba_opt_level, portable_numerics
-
-    monkeypatch.delenv("NUMBA_OPT", raising=False)
-    before = config.OPT
-    assert before != COMPILE_OPT_LEVEL, "numba already at the course's level: nothing to check"
-    with portable_numerics():
-        assert config.OPT == COMPILE_OPT_LEVEL == 1
-        assert type(config.OPT) is type(before)
-    assert config.OPT == before
-    with pytest.raises(RuntimeError), numba_opt_level(2):  # restored when the block fails
-        raise RuntimeError
-    assert config.OPT == before
-    monkeypatch.setenv("NUMBA_OPT", "2")
-    with numba_opt_level(0):
-        assert config.OPT == before
-
-
-@pytest.mark.parametrize("level", [4, -1, "1", 1.0, True, None])
-def test_opt_level_must_be_an_integer_from_0_to_3(level):
-    from course_pkg.sampling import numba_opt_level
-
-    with pytest.raises(ValueError, match="level must be one of the integers 0, 1, 2, 3"), \
-            numba_opt_level(level):
-        pass
-
-
 def test_fit_bambi_keeps_dimension_names_with_commas():
     """nutpie splits dimension names at commas; Bambi names a spline's 'bs(x, df=3)_dim'. The fit
     must come back with that name, predict from it, and leave the PyMC model as it was."""
