@@ -25,9 +25,7 @@ sampling
 """
 
 from course_pkg import (
-    _bambi_order,
-    _numba_cache,
-    _nutpie_wrapper,
+    _patches,
     correlated,
     data,
     diagnostics,
@@ -48,15 +46,20 @@ from course_pkg.diagnostics import (
     summary_table,
 )
 
+# Patches of library internals, each applied only inside its tested version range
+# (course_pkg/_patches.py); outside it the library's own behaviour is kept, with one warning.
 # Bambi iterates over a set to create a family's auxiliary parameters, so their order (and a seeded
 # fit's draws) changed with Python's hash seed; fix the order (see course_pkg/_bambi_order.py).
-_bambi_order.apply()
-# Let numba cache log densities that call SciPy's special functions, such as the digamma function in
-# a Student-t model's gradient (see course_pkg/_numba_cache.py).
-_numba_cache.apply()
+if _patches.enabled("bambi_order"):
+    from course_pkg import _bambi_order
+
+    _bambi_order.apply()
 # Compile nutpie's wrapper around a cached log density without compiling the density again (see
 # course_pkg/_nutpie_wrapper.py).
-_nutpie_wrapper.apply()
+if _patches.enabled("nutpie_wrapper"):
+    from course_pkg import _nutpie_wrapper
+
+    _nutpie_wrapper.apply()
 
 __version__ = "0.1.0"
 

@@ -23,7 +23,7 @@ process, and three things made that slow:
   saved. Warm, a cached wrapper loads in about 0.01 s.
 
 The machine code of the density is the same, so the numbers (and a seeded fit's draws) do not
-change. Neither nutpie (0.16) nor numba offers this; it is written by hand and applied once when
+change. Neither nutpie (0.16.11) nor numba offers this; it is written by hand and applied once when
 :mod:`course_pkg` is imported (:func:`apply`).
 """
 
@@ -47,7 +47,7 @@ _NUTPIE_MAKE_EXTRACTION_FN = _nutpie_compile.make_extraction_fn
 _NUTPIE_COMPILE_PYMC_MODEL = nutpie.compile_pymc_model
 
 #: Changes whenever the wrappers' source or calling scheme changes: old cache entries are unused.
-_WRAPPER_VERSION = "course_pkg-nutpie-wrapper-2"
+_WRAPPER_VERSION = "course_pkg-nutpie-wrapper-3"
 
 #: Callees registered under an LLVM symbol name in this process, kept alive with their code.
 _REGISTERED: dict[str, Dispatcher] = {}
@@ -186,15 +186,23 @@ def _wrapper_key(kind, inner, shared_data, shared_vars, record_dtype, sizes) -> 
     """A cache key for one of nutpie's C wrappers, or None when the density has none.
 
     It names everything the wrapper's machine code depends on: PyTensor's key of the density
-    (the same key means the same code), the data's names, types and number of dimensions, the
-    layout of nutpie's user data, the vector sizes and the library versions.
+    (the same key means the same code), the data's positions, types and number of dimensions, the
+    layout of nutpie's user data, the vector sizes and the library versions. nutpie (0.16.11)
+    names each shared array by a random ``uuid4`` string, in the record's fields too; the code
+    reaches them by position and offset, so the key uses each array's position among the model's
+    shared data instead of its name (with the names, no process found another's wrappers).
     """
     py_func = getattr(inner, "py_func", None)
     inner_key = CACHED_SRC_FUNCTIONS.get(py_func) if py_func is not None else None
     if inner_key is None:
         return None
-    data = [(name, shared_data[name].dtype.str, shared_data[name].ndim) for name in shared_vars]
-    parts = (_WRAPPER_VERSION, kind, inner_key, data, str(record_dtype.descr), sizes,
+    position = {name: f"shared{i}" for i, name in enumerate(shared_data)}
+    data = [(position[name], shared_data[name].dtype.str, shared_data[name].ndim)
+            for name in shared_vars]
+    layout = str(record_dtype.descr)
+    for name, label in position.items():
+        layout = layout.replace(name, label)
+    parts = (_WRAPPER_VERSION, kind, inner_key, data, layout, sizes,
              numba.__version__, nutpie.__version__)
     return hashlib.sha256(repr(parts).encode()).hexdigest()
 

@@ -37,6 +37,7 @@ import pymc as pm
 import pytensor.tensor as pt
 import xarray as xr
 
+from course_pkg import _datatree
 from course_pkg.linalg import spd_logdet_quad
 
 __all__ = [
@@ -1302,7 +1303,7 @@ class CorrelatedModel:
         """
         plan = self._suff_plan
         b = self.blocks[0]
-        post = idata.posterior
+        post = _datatree.group(idata)
         rng = np.random.default_rng([random_seed, 1])
         M, ZZ, select = plan["M"], plan["ZZ"], plan["select"]
         K, n_out = M.shape[1], len(plan["cols"])
@@ -1343,10 +1344,11 @@ class CorrelatedModel:
         post[f"r_{b.name}"] = (("chain", "draw", f"{b.name}__level", f"{b.name}__coef"), r)
         post.coords[f"{b.name}__level"] = b.levels
         post.coords[f"{b.name}__coef"] = b.coef_labels
+        _datatree.set_group(idata, "posterior", post)
 
     def _pointwise_loglik(self, idata) -> None:
         """Add the per-row log-likelihood (and observed data) to a sufficient-statistics fit."""
-        post = idata.posterior
+        post = _datatree.group(idata)
         C, D = post.sizes["chain"], post.sizes["draw"]
         if not self.multivariate:
             # The normal log density, computed in place on the (draws, rows) linear predictors
@@ -1387,7 +1389,8 @@ class CorrelatedModel:
             name = "Y"
         loglik = xr.Dataset({name: (dims, ll)},
                             coords={"chain": post.chain, "draw": post.draw})
-        idata.add_groups(log_likelihood=loglik, observed_data=obs)
+        _datatree.set_group(idata, "log_likelihood", loglik)
+        _datatree.set_group(idata, "observed_data", obs)
 
     def _sigma_rv(self, defaults):
         """The residual SD of a one-outcome model without a scale formula."""
@@ -1460,7 +1463,7 @@ class CorrelatedModel:
 
         Returns
         -------
-        arviz.InferenceData
+        xarray.DataTree
             Posterior (helper variables ``z_*``, ``m_*``, ``m0_*``, ``chol_*`` and
             ``rescor_unit_`` removed), the pointwise log-likelihood for LOO,
             ``attrs["sampling_wall_s"]`` and ``attrs["build_s"]``. With ``marginalize=True``
@@ -1478,7 +1481,7 @@ class CorrelatedModel:
                             label=self._label(), **kwargs)
         helpers = [v for v in idata.posterior.data_vars
                    if v.startswith(("z_", "chol_", "m_", "m0_")) or v.endswith("_")]
-        idata.posterior = idata.posterior.drop_vars(helpers)
+        _datatree.set_group(idata, "posterior", _datatree.group(idata).drop_vars(helpers))
         idata.attrs["build_s"] = self.build_s
         if self.marginalize:
             self._draw_group_effects(idata, random_seed)
@@ -1578,7 +1581,7 @@ class CorrelatedModel:
 
         Parameters
         ----------
-        idata : arviz.InferenceData, optional
+        idata : xarray.DataTree, optional
             A fit of this model; the last :meth:`fit` by default.
         data : pandas.DataFrame, optional
             New data; the model's data by default.
@@ -1607,7 +1610,7 @@ class CorrelatedModel:
         idata = idata if idata is not None else getattr(self, "idata", None)
         if idata is None:
             raise ValueError("no posterior: call fit() first or pass idata")
-        post = idata.posterior
+        post = _datatree.group(idata)
         rng = np.random.default_rng(random_seed)
         C, D = post.sizes["chain"], post.sizes["draw"]
         S = C * D

@@ -15,6 +15,8 @@ import arviz as az
 import numpy as np
 import pandas as pd
 
+from course_pkg import _datatree
+
 __all__ = [
     "ConvergenceError",
     "ParityError",
@@ -41,10 +43,7 @@ class ParityError(AssertionError):
 
 
 def _require_idata(idata, argname: str = "idata") -> None:
-    if not isinstance(idata, az.InferenceData):
-        raise TypeError(f"{argname} must be an arviz.InferenceData, got {type(idata).__name__}")
-    if "posterior" not in idata.groups():
-        raise ValueError(f"{argname} has no posterior group; fit the model before checking it")
+    _datatree.require(idata, argname)
 
 
 def _var_names(idata, var_names) -> list[str]:
@@ -82,7 +81,7 @@ def convergence_table(idata, var_names: Sequence[str] | None = None) -> pd.DataF
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         A fitted model with a ``posterior`` group.
     var_names : sequence of str, optional
         Variables to include; all posterior variables by default.
@@ -102,7 +101,7 @@ def convergence_table(idata, var_names: Sequence[str] | None = None) -> pd.DataF
     """
     _require_idata(idata)
     names = _var_names(idata, var_names)
-    post = idata.posterior[names]
+    post = _datatree.group(idata)[names]
     # Drop elements with zero spread: R-hat is undefined (NaN) for them and they cannot "fail".
     spread = post.std(dim=("chain", "draw"))
     with _constant_elements_quiet():
@@ -134,7 +133,7 @@ def check_convergence(
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         A fitted model with ``posterior`` (and, for divergences, ``sample_stats``) groups.
     var_names : sequence of str, optional
         Variables to check; all posterior variables by default.
@@ -202,7 +201,7 @@ def check_convergence(
             problems.append(f"  {label}: " + ", ".join(issues))
 
     divergences = 0
-    if "sample_stats" in idata.groups() and "diverging" in idata.sample_stats:
+    if _datatree.has_group(idata, "sample_stats") and "diverging" in idata.sample_stats:
         divergences = int(idata.sample_stats["diverging"].values.sum())
     if divergences > max_divergences:
         n_draws = idata.sample_stats["diverging"].size
@@ -244,7 +243,7 @@ def summary_table(
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         A fitted model.
     var_names : sequence of str, optional
         Variables to include; all posterior variables by default.
@@ -264,20 +263,13 @@ def summary_table(
     if not isinstance(prob, float | int) or not 0 < prob < 1:
         raise ValueError(f"prob must be a number strictly between 0 and 1, got {prob!r}")
     names = _var_names(idata, var_names)
-    post = idata.posterior[names]
-    tail = (1 - prob) / 2
+    post = _datatree.group(idata)[names]
     pct = f"{100 * prob:g}%"
     with _constant_elements_quiet():
-        stats = az.summary(
-            post,
-            kind="all",
-            round_to="none",
-            stat_funcs={
-                f"l-{pct} CI": lambda x: np.quantile(x, tail),
-                f"u-{pct} CI": lambda x: np.quantile(x, 1 - tail),
-            },
-            extend=True,
-        )
+        stats = az.summary(post, kind="all", round_to="none", ci_kind="eti", ci_prob=prob)
+    # ArviZ labels the bounds eti<prob>_lb and _ub; brms's labels are what readers compare with
+    (lower,), (upper,) = ([c for c in stats.columns if c.endswith(end)] for end in ("_lb", "_ub"))
+    stats = stats.rename(columns={lower: f"l-{pct} CI", upper: f"u-{pct} CI"})
     out = pd.DataFrame(
         {
             "Estimate": stats["mean"],

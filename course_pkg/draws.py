@@ -3,8 +3,8 @@
 The figures of a Bayesian analysis are easiest to draw from a long table: one row per draw (and
 per person, or per row of new data), with the chain and draw numbers beside the value. R users
 get such tables from tidybayes' ``spread_draws``, ``add_epred_draws`` and
-``add_predicted_draws``; this module plays that role for ArviZ ``InferenceData`` and Bambi
-models.
+``add_predicted_draws``; this module plays that role for the fits PyMC 6 and Bambi return
+(:class:`xarray.DataTree`) and Bambi models.
 
 The reshaping is done by xarray (``Dataset.to_dataframe``) and the predictions by
 :meth:`bambi.Model.predict`; what is written here by hand is only the tidybayes-style layout
@@ -14,11 +14,13 @@ The reshaping is done by xarray (``Dataset.to_dataframe``) and the predictions b
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
-import arviz as az
 import numpy as np
 import pandas as pd
+
+from course_pkg import _datatree
 
 __all__ = [
     "DRAW_COLUMNS",
@@ -33,14 +35,9 @@ DRAW_COLUMNS = (".chain", ".iteration", ".draw")
 
 
 def _require_idata(idata, group: str) -> None:
-    if not isinstance(idata, az.InferenceData):
-        raise TypeError(f"idata must be an arviz.InferenceData, got {type(idata).__name__}")
     if not isinstance(group, str):
-        raise TypeError(f"group must be a str naming an InferenceData group, got {group!r}")
-    if group not in idata.groups():
-        raise ValueError(
-            f"idata has no {group!r} group; groups present: {list(idata.groups())}"
-        )
+        raise TypeError(f"group must be a str naming a group of the fit, got {group!r}")
+    _datatree.require(idata, group_name=group)
 
 
 def _number_draws(df: pd.DataFrame, n_draws: int) -> pd.DataFrame:
@@ -70,12 +67,12 @@ def spread_draws(
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         Fitted model.
     var_names : str or sequence of str
         Variables of ``group`` to include, at least one.
     group : str
-        InferenceData group to read (default ``"posterior"``).
+        Group of the fit to read (default ``"posterior"``).
     dims : mapping of str to str, optional
         New names for dimension columns, e.g. ``{"id__factor_dim": "id"}`` for Bambi's
         group-level coordinates.
@@ -90,7 +87,7 @@ def spread_draws(
     Raises
     ------
     TypeError
-        ``idata`` is not an InferenceData, ``var_names`` or ``dims`` has the wrong type.
+        ``idata`` is not a DataTree, ``var_names`` or ``dims`` has the wrong type.
     ValueError
         ``group`` is missing, ``var_names`` is empty or names variables not in ``group``, or
         ``dims`` renames a dimension the variables do not have.
@@ -98,7 +95,7 @@ def spread_draws(
     Examples
     --------
     >>> import numpy as np, arviz as az
-    >>> idata = az.from_dict(posterior={"mu": np.zeros((2, 3))})
+    >>> idata = az.from_dict({"posterior": {"mu": np.zeros((2, 3))}})
     >>> spread_draws(idata, "mu").shape
     (6, 4)
     """
@@ -110,7 +107,7 @@ def spread_draws(
     var_names = list(var_names)
     if not var_names:
         raise ValueError("var_names is empty: name at least one variable")
-    data = idata[group]
+    data = _datatree.group(idata, group)
     missing = [v for v in var_names if v not in data.data_vars]
     if missing:
         raise ValueError(
@@ -178,8 +175,16 @@ def _predict(newdata, model, idata, kind, sample_new_groups, random_seed):
     _require_newdata(newdata)
     _require_model(model)
     _require_idata(idata, "posterior")
-    return model.predict(idata, kind=kind, data=newdata, inplace=False,
-                         sample_new_groups=sample_new_groups, random_seed=random_seed)
+    if not sample_new_groups:
+        return model.predict(idata, kind=kind, data=newdata, inplace=False,
+                             random_seed=random_seed)
+    # Bambi 0.21 still needs sample_new_groups=True to predict for unseen groups (brms's
+    # allow_new_levels); it warns that the switch will go once new groups are handled by default.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="'sample_new_groups' is deprecated",
+                                category=FutureWarning)
+        return model.predict(idata, kind=kind, data=newdata, inplace=False,
+                             sample_new_groups=True, random_seed=random_seed)
 
 
 def add_epred_draws(
@@ -201,7 +206,7 @@ def add_epred_draws(
         Rows to predict for, with every column the model's formula uses.
     model : bambi.Model
         The model that produced ``idata``.
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         Its fit (with a posterior group); it is not modified.
     sample_new_groups : bool
         Allow levels of a grouping factor the model has not seen (Bambi draws their effects as
@@ -253,7 +258,7 @@ def add_predicted_draws(
         Rows to predict for.
     model : bambi.Model
         The model that produced ``idata``.
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         Its fit; not modified.
     sample_new_groups : bool
         Allow unseen levels of a grouping factor.
@@ -277,7 +282,7 @@ def add_predicted_draws(
     >>> pred = add_predicted_draws(nd, model, idata, random_seed=1)  # doctest: +SKIP
     """
     pred = _predict(newdata, model, idata, "response", sample_new_groups, random_seed)
-    name = model.response_component.response.name
+    name = model.response_term.name
     return _join_draws(newdata, pred.posterior_predictive[name], ".prediction")
 
 

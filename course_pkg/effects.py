@@ -3,7 +3,7 @@
 brms users reach for ``prior_summary``, ``fixef``, ``ranef`` and ``VarCorr`` (and Michael Clark's
 ``mixedup::extract_random_effects`` for a tidy table of random effects). Bambi and ArviZ hold the
 same information but not in those shapes, so this module reshapes it. Nothing here is estimated
-anew: every number is a summary of the posterior draws already in the ``InferenceData``.
+anew: every number is a summary of the posterior draws already in the fit (an :class:`xarray.DataTree`).
 
 Naming conventions (Bambi's, also used by the course's hand-written PyMC models):
 
@@ -22,9 +22,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import arviz as az
 import numpy as np
 import pandas as pd
+
+from course_pkg import _datatree
 
 __all__ = [
     "fixef",
@@ -38,10 +39,7 @@ _SAMPLE_DIMS = ("chain", "draw")
 
 
 def _require_idata(idata) -> None:
-    if not isinstance(idata, az.InferenceData):
-        raise TypeError(f"idata must be an arviz.InferenceData, got {type(idata).__name__}")
-    if "posterior" not in idata.groups():
-        raise ValueError("idata has no posterior group; fit the model first")
+    _datatree.require(idata)
 
 
 def _check_prob(prob) -> tuple[float, float]:
@@ -145,7 +143,7 @@ def prior_table(model) -> pd.DataFrame:
 
     parent = model.family.likelihood.parent
     rows = []
-    for comp_name, component in model.distributional_components.items():
+    for comp_name, component in model.conditional_parameters.items():
         prefix = "" if comp_name == parent else f"{comp_name}_"
         for term_name, term in component.terms.items():
             prior = term.prior
@@ -171,7 +169,7 @@ def prior_table(model) -> pd.DataFrame:
                 rows.append({"parameter": f"{prefix}{term_name}", "class": "b",
                              "component": comp_name, "prior": _prior_string(prior),
                              "source": source_of(prior, term_name)})
-    for comp_name, component in model.constant_components.items():
+    for comp_name, component in model.marginal_parameters.items():
         prior = component.prior
         if isinstance(prior, int | float):
             source = "user (fixed value)"
@@ -195,7 +193,7 @@ def fixef(
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         A fitted model.
     model : bambi.Model, optional
         The Bambi model; its common terms (of the distributional parameter that the likelihood
@@ -215,7 +213,7 @@ def fixef(
     Raises
     ------
     TypeError
-        ``idata`` is not InferenceData, or ``model`` is not a Bambi model.
+        ``idata`` is not a DataTree, or ``model`` is not a Bambi model.
     ValueError
         Neither or both of ``model`` and ``var_names``; names not in the posterior; bad
         ``prob``.
@@ -235,7 +233,7 @@ def fixef(
 
         if not isinstance(model, bmb.Model):
             raise TypeError(f"model must be a bambi.Model, got {type(model).__name__}")
-        parent = model.components[model.family.likelihood.parent]
+        parent = model.parameters[model.family.likelihood.parent]
         names = list(parent.common_terms)
         if parent.intercept_term is not None:
             names.insert(0, parent.intercept_term.name)
@@ -290,7 +288,7 @@ def ranef(
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         A fitted model whose group-specific effects follow Bambi's names (``1|student``).
     var_names : sequence of str, optional
         Which group-specific variables to include; all of them by default.
@@ -307,7 +305,7 @@ def ranef(
     Raises
     ------
     TypeError
-        ``idata`` is not InferenceData.
+        ``idata`` is not a DataTree.
     ValueError
         No group-specific effects found, a name that is not one, a variable with more than one
         dimension besides chain and draw (e.g. a categorical response's), or bad ``prob``.
@@ -371,7 +369,7 @@ def varcorr(
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         A fitted model.
     residual : str or None
         Name of the residual standard deviation (``"sigma"`` for Gaussian models); ``None`` or
@@ -389,7 +387,7 @@ def varcorr(
     Raises
     ------
     TypeError
-        ``idata`` is not InferenceData.
+        ``idata`` is not a DataTree.
     ValueError
         No standard deviations found, or bad ``prob``.
 

@@ -22,6 +22,9 @@ from pathlib import Path
 import arviz as az
 import numpy as np
 import pandas as pd
+import xarray as xr
+
+from course_pkg import _datatree
 
 __all__ = ["FIT_LOG_ENV", "NOTEBOOK_ENV", "describe", "mixing_extremes", "read_fit_log",
            "record_fit"]
@@ -33,7 +36,7 @@ NOTEBOOK_ENV = "COURSE_NOTEBOOK"
 _COUNT = 0
 
 
-def mixing_extremes(idata: az.InferenceData, model) -> dict[str, float]:
+def mixing_extremes(idata: xr.DataTree, model) -> dict[str, float]:
     """Smallest bulk and tail ESS and largest R-hat over the free variables of ``model``.
 
     Deterministics are left out: the benchmark judges what the sampler moved, while each chapter's
@@ -46,7 +49,7 @@ def mixing_extremes(idata: az.InferenceData, model) -> dict[str, float]:
         posterior).
     """
     names = [rv.name for rv in model.free_RVs if rv.name in idata.posterior.data_vars]
-    post = idata.posterior[names]
+    post = _datatree.group(idata)[names]
 
     def extreme(dataset, how):
         values = [how(dataset[v].values) for v in dataset.data_vars]
@@ -66,12 +69,12 @@ def describe(model) -> str:
     return "PyMC: " + ", ".join(names[:6]) + more
 
 
-def record_fit(idata: az.InferenceData, model, *, label: str, settings: dict) -> dict | None:
+def record_fit(idata: xr.DataTree, model, *, label: str, settings: dict) -> dict | None:
     """Append one fit to the log named by ``COURSE_FIT_LOG``; do nothing when it is unset.
 
     Parameters
     ----------
-    idata : arviz.InferenceData
+    idata : xarray.DataTree
         The fit, with ``attrs["sampling_wall_s"]`` (and ``attrs["sampling_s"]`` for nutpie) as
         :func:`course_pkg.sampling.sample_pymc` records them.
     model : pymc.Model

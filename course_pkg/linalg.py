@@ -78,14 +78,14 @@ class SPDLogdetQuad(Op):
         for storage, value in zip(output_storage, (half_logdet, quad, inv, x), strict=True):
             storage[0] = value
 
-    def infer_shape(self, fgraph, node, shapes):
+    def infer_shape(self, node, shapes):
         (n, k, _), _ = shapes
         return [(n,), (n,), (n, k, k), (n, k)]
 
-    def grad(self, inputs, output_grads):
+    def pullback(self, inputs, outputs, cotangents):
         B, c = inputs
-        _, _, inv, x = self(B, c)
-        g_logdet, g_quad, g_inv, g_x = output_grads
+        _, _, inv, x = outputs
+        g_logdet, g_quad, g_inv, g_x = cotangents
         helper = [n for n, g in (("B^-1", g_inv), ("B^-1 c", g_x))
                   if not isinstance(g.type, DisconnectedType)]
         if helper:  # only the first two outputs are meant to be differentiated

@@ -32,12 +32,12 @@ import contextlib
 import os
 import time
 
-import arviz as az
 import pymc as pm
 import pytensor
+import xarray as xr
 from threadpoolctl import threadpool_limits
 
-from course_pkg import fitlog
+from course_pkg import _datatree, _patches, fitlog
 
 __all__ = [
     "PROGRESS_ENV",
@@ -119,12 +119,16 @@ def _comma_free_dims(model: pm.Model):
 
     nutpie passes each variable's dimension names to Python joined by commas and splits them
     there (``nutpie.sample._add_arrow_data``), so a dimension such as Bambi's
-    ``"bs(x, df=8)_dim"`` comes back as two names and the conversion to InferenceData fails.
+    ``"bs(x, df=8)_dim"`` comes back as two names and the conversion of the draws fails.
     Inside the block such a dimension is called ``"bs(x;df=8)_dim"``; the block yields a dict of
     the renames so that the caller can give the draws their original names back, and the model is
-    restored on exit. Written here because neither nutpie nor PyMC offers an escape.
+    restored on exit. Written here because neither nutpie nor PyMC offers an escape; applied only
+    for the nutpie versions in :data:`course_pkg._patches.PATCHES` (``comma_free_dims``).
     """
     renames = {dim: dim.replace(", ", ";").replace(",", ";") for dim in model.coords if "," in dim}
+    if not renames or not _patches.enabled("comma_free_dims"):
+        yield {}
+        return
     clashes = set(renames.values()) & set(model.coords)
     if clashes:
         raise ValueError(f"cannot rename dimensions {sorted(renames)}: {sorted(clashes)} exist")
@@ -148,51 +152,17 @@ def _comma_free_dims(model: pm.Model):
         model.named_vars_to_dims.update(saved_dims)
 
 
-@contextlib.contextmanager
-def _all_nuts(sampler: str):
-    """Inside the block, PyMC gives every continuous model NUTS without differentiating it first.
-
-    Before it hands a model to an external sampler (nutpie, numpyro), ``pymc.sample`` picks a step
-    method per variable, building the gradient of the whole log density once for every free
-    variable just to learn whether one exists; the sampler then builds its own. For chapter 5's
-    MELSM that took 2.9 s of every fit. With an external sampler, a model whose free variables are
-    all continuous gets NUTS for all of them at once; anything else (a discrete variable, a step
-    given by the caller, PyMC's own sampler) takes PyMC's path unchanged. A variable without a
-    gradient still fails, when the sampler differentiates the log density. Written by hand: PyMC
-    has no switch for this.
-    """
-    if sampler == "pymc":
-        yield
-        return
-    from pymc.sampling import mcmc
-    from pymc.step_methods import NUTS
-
-    original = mcmc.assign_step_methods
-
-    def assign(model, step=None, methods=None):
-        free = list(model.value_vars)
-        if step is None and free and all(v.dtype not in pm.discrete_types for v in free):
-            return [], {NUTS: free}
-        return original(model, step, methods=methods)
-
-    mcmc.assign_step_methods = assign
-    try:
-        yield
-    finally:
-        mcmc.assign_step_methods = original
-
-
-def _restore_dim_names(idata: az.InferenceData, renames: dict[str, str]) -> None:
+def _restore_dim_names(idata: xr.DataTree, renames: dict[str, str]) -> None:
     """Give the groups of ``idata`` the dimension names that :func:`_comma_free_dims` changed."""
     back = {new: old for old, new in renames.items()}
-    for group in idata.groups():
-        dataset = getattr(idata, group)
+    for name in list(idata.children):
+        dataset = _datatree.group(idata, name)
         present = {new: old for new, old in back.items() if new in dataset.dims}
         if present:
-            setattr(idata, group, dataset.rename(present))
+            _datatree.set_group(idata, name, dataset.rename(present))
 
 
-def _tidy(idata: az.InferenceData, wall: float, sampler: str) -> None:
+def _tidy(idata: xr.DataTree, wall: float, sampler: str) -> None:
     """Keep the model's own variable names and record timings in ``idata.attrs``.
 
     nutpie also returns the unconstrained values (``sigma_log__``); they are dropped. Timings:
@@ -201,7 +171,8 @@ def _tidy(idata: az.InferenceData, wall: float, sampler: str) -> None:
     """
     internal = [name for name in idata.posterior.data_vars if name.endswith("__")]
     if internal:
-        idata.posterior = idata.posterior.drop_vars(internal)
+        _datatree.set_group(idata, "posterior",
+                            _datatree.group(idata, "posterior").drop_vars(internal))
     idata.attrs["sampling_wall_s"] = round(wall, 2)
     idata.attrs["sampler"] = sampler
     own_clock = idata.posterior.attrs.get("sampling_time")
@@ -222,7 +193,7 @@ def sample_pymc(
     progressbar: bool | None = None,
     label: str | None = None,
     **kwargs,
-) -> az.InferenceData:
+) -> xr.DataTree:
     """Sample a PyMC model with the course's defaults.
 
     Parameters
@@ -249,7 +220,7 @@ def sample_pymc(
 
     Returns
     -------
-    arviz.InferenceData
+    xarray.DataTree
         With ``attrs["sampling_wall_s"]`` (wall seconds of compile plus sampling) and, for nutpie,
         ``attrs["sampling_s"]`` (warm-up and draws only).
     """
@@ -266,14 +237,14 @@ def sample_pymc(
 
         register_jax()
     start = time.perf_counter()
-    with model, portable_numerics(), _all_nuts(sampler), _comma_free_dims(model) as renames:
+    with model, portable_numerics(), _comma_free_dims(model) as renames:
         idata = pm.sample(
             draws=draws, tune=tune, chains=chains, random_seed=random_seed,
             nuts_sampler=sampler, progressbar=progressbar, **extra,
         )
         wall = time.perf_counter() - start
         _tidy(idata, wall, sampler)
-        if log_likelihood and "log_likelihood" not in idata.groups() and model.observed_RVs:
+        if log_likelihood and not _datatree.has_group(idata, "log_likelihood") and model.observed_RVs:
             pm.compute_log_likelihood(idata, model=model, progressbar=False)
     _restore_dim_names(idata, renames)
     fitlog.record_fit(idata, model, label=label or fitlog.describe(model),
@@ -293,7 +264,7 @@ def fit_bambi(
     log_likelihood: bool = True,
     progressbar: bool | None = None,
     **kwargs,
-) -> az.InferenceData:
+) -> xr.DataTree:
     """Fit a :class:`bambi.Model` with the course's defaults.
 
     Parameters are those of :func:`sample_pymc`; ``model`` is a Bambi model. With nutpie, Bambi
@@ -302,7 +273,7 @@ def fit_bambi(
 
     Returns
     -------
-    arviz.InferenceData
+    xarray.DataTree
         With ``attrs["sampling_wall_s"]`` and, for nutpie, ``attrs["sampling_s"]``; nutpie's
         unconstrained copies (``*_log__``) are dropped from the posterior.
     """
@@ -319,7 +290,7 @@ def fit_bambi(
     start = time.perf_counter()
     if not model.built:
         model.build()
-    with portable_numerics(), _all_nuts(sampler), _comma_free_dims(model.backend.model) as renames:
+    with portable_numerics(), _comma_free_dims(model.backend.model) as renames:
         idata = model.fit(
             draws=draws, tune=tune, chains=chains, random_seed=random_seed,
             inference_method=sampler, progressbar=progressbar, **extra,
@@ -327,7 +298,7 @@ def fit_bambi(
     _restore_dim_names(idata, renames)
     wall = time.perf_counter() - start
     _tidy(idata, wall, sampler)
-    if log_likelihood and "log_likelihood" not in idata.groups():
+    if log_likelihood and not _datatree.has_group(idata, "log_likelihood"):
         model.compute_log_likelihood(idata)
     formulas = " | ".join((model.formula.main, *model.formula.additionals))
     fitlog.record_fit(idata, model.backend.model, label=f"{formulas} (Bambi, {model.family.name})",

@@ -83,7 +83,8 @@ def funnel_idata():
         pm.Normal("theta", 0, pm.math.exp(log_tau), shape=8)
     with model:
         return pm.sample(draws=200, tune=200, chains=2, random_seed=4, progressbar=False,
-                         nuts_sampler="pymc", compute_convergence_checks=False)
+                         nuts_sampler="pymc", target_accept=0.6,
+                         compute_convergence_checks=False)
 
 
 def _build_book(out: Path) -> tuple[int, str]:

@@ -186,7 +186,7 @@ def test_notebooks_side_by_side_each_get_their_name_and_fits_stay_in_order(tmp_p
 from course_pkg.fitlog import record_fit
 with pm.Model() as m:
     pm.Normal("x")
-idata = az.from_dict(posterior={"x": np.random.default_rng(1).normal(size=(2, 100))})
+idata = az.from_dict({"posterior": {"x": np.random.default_rng(1).normal(size=(2, 100))}})
 idata.attrs["sampling_wall_s"] = 1.0
 for k in range(2):
     record_fit(idata, m, label=os.environ["COURSE_NOTEBOOK"] + str(k), settings={})"""
@@ -233,7 +233,7 @@ def test_notebook_timing_logs_the_fits_the_kernel_makes(tmp_path):
 from course_pkg.fitlog import record_fit
 with pm.Model() as m:
     pm.Normal("x")
-idata = az.from_dict(posterior={"x": np.random.default_rng(1).normal(size=(2, 100))})
+idata = az.from_dict({"posterior": {"x": np.random.default_rng(1).normal(size=(2, 100))}})
 idata.attrs["sampling_wall_s"] = 1.0
 record_fit(idata, m, label="toy | fit", settings={"sampler": "nutpie", "draws": 100})"""
     path = tmp_path / "tiny.ipynb"

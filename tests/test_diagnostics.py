@@ -45,9 +45,11 @@ def test_gate_reports_divergences(funnel_idata):
 
 def test_gate_fails_a_stuck_chain(good_idata):
     stuck = good_idata.copy()
-    mu = stuck.posterior["mu"].values.copy()
+    post = stuck.posterior.to_dataset()
+    mu = post["mu"].values.copy()
     mu[0, :] = mu[0, 0] + 10.0  # chain 0 stuck far from the others
-    stuck.posterior["mu"] = (("chain", "draw"), mu)
+    post["mu"] = (("chain", "draw"), mu)
+    stuck["posterior"] = post
     with pytest.raises(ConvergenceError, match=r"mu: r_hat=") as info:
         check_convergence(stuck)
     assert "sigma" not in str(info.value)
@@ -79,7 +81,7 @@ def test_bad_thresholds(good_idata, kwargs, match):
 
 
 def test_bad_inputs(good_idata):
-    with pytest.raises(TypeError, match="idata must be an arviz.InferenceData"):
+    with pytest.raises(TypeError, match="idata must be an xarray.DataTree"):
         check_convergence({"mu": [1, 2]})
     with pytest.raises(ValueError, match="var_names has names not in the posterior"):
         check_convergence(good_idata, var_names=["nope"])
@@ -92,7 +94,9 @@ def test_repeated_var_names_are_checked_once(good_idata):
 
 def test_constant_elements_are_skipped(good_idata):
     idata = good_idata.copy()
-    idata.posterior["one"] = (("chain", "draw"), np.ones_like(idata.posterior["mu"].values))
+    post = idata.posterior.to_dataset()
+    post["one"] = (("chain", "draw"), np.ones_like(post["mu"].values))
+    idata["posterior"] = post
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # ArviZ's 0/0 warning on a constant must not escape
         table = convergence_table(idata)

@@ -23,11 +23,11 @@ def toy_idata():
     """A hand-made posterior: a scalar, a per-person vector and a 2-d variable."""
     rng = np.random.default_rng(3)
     return az.from_dict(
-        posterior={
+        {"posterior": {
             "Intercept": rng.normal(size=(N_CHAIN, N_DRAW)),
             "1|id": rng.normal(size=(N_CHAIN, N_DRAW, N_PERSON)),
             "beta": rng.normal(size=(N_CHAIN, N_DRAW, N_PERSON, 2)),
-        },
+        }},
         coords={"id__factor_dim": ["a", "b", "c", "d"], "term": ["x", "z"]},
         dims={"1|id": ["id__factor_dim"], "beta": ["id__factor_dim", "term"]},
     )
@@ -69,8 +69,8 @@ def test_spread_two_dims(toy_idata):
 
 
 def test_spread_other_group():
-    idata = az.from_dict(posterior={"a": np.zeros((1, 2))},
-                         posterior_predictive={"y": np.ones((1, 2, 3))})
+    idata = az.from_dict({"posterior": {"a": np.zeros((1, 2))},
+                          "posterior_predictive": {"y": np.ones((1, 2, 3))}})
     df = spread_draws(idata, "y", group="posterior_predictive")
     assert df.shape == (6, 5) and (df["y"] == 1).all()
 
@@ -78,7 +78,7 @@ def test_spread_other_group():
 @pytest.mark.parametrize(
     ("kwargs", "exc", "match"),
     [
-        ({"idata": {"a": 1}, "var_names": "a"}, TypeError, "InferenceData"),
+        ({"idata": {"a": 1}, "var_names": "a"}, TypeError, "DataTree"),
         ({"var_names": "nope"}, ValueError, "not in the posterior"),
         ({"var_names": []}, ValueError, "empty"),
         ({"var_names": [1]}, TypeError, "var_names"),
@@ -197,7 +197,7 @@ def test_new_groups(bambi_fit):
     ("which", "exc", "match"),
     [("newdata", TypeError, "newdata"), ("empty", ValueError, "no rows"),
      ("clash", ValueError, "bookkeeping"), ("model", TypeError, "bambi.Model"),
-     ("idata", TypeError, "InferenceData")],
+     ("idata", TypeError, "DataTree")],
 )
 def test_epred_bad_input(bambi_fit, which, exc, match):
     model, idata = bambi_fit
@@ -212,7 +212,7 @@ def test_epred_bad_input(bambi_fit, which, exc, match):
     elif which == "model":
         args["model"] = "y ~ 1"
     else:
-        args["idata"] = idata.posterior
+        args["idata"] = idata.posterior.to_dataset()
     for fn in (add_epred_draws, add_predicted_draws):
         with pytest.raises(exc, match=match):
             fn(args["newdata"], args["model"], args["idata"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import arviz as az
 import bambi as bmb
 import numpy as np
 import pandas as pd
@@ -37,12 +36,12 @@ def idata(model):
     return fit_bambi(model, random_seed=7, draws=300, tune=400, chains=2, log_likelihood=False)
 
 
-def _fake_idata(**variables) -> az.InferenceData:
+def _fake_idata(**variables) -> xr.DataTree:
     """Posterior with given arrays (shape chain x draw x ...), for exact-value tests."""
     data_vars = {}
     for name, (values, dims, coords) in variables.items():
         data_vars[name] = xr.DataArray(values, dims=("chain", "draw", *dims), coords=coords)
-    return az.InferenceData(posterior=xr.Dataset(data_vars))
+    return xr.DataTree.from_dict({"posterior": xr.Dataset(data_vars)})
 
 
 # ---------------------------------------------------------------- prior_table
@@ -119,7 +118,7 @@ def test_fixef_bad_input(idata, model):
         fixef(idata, var_names=["nope"])
     with pytest.raises(TypeError, match="bambi.Model"):
         fixef(idata, "model")
-    with pytest.raises(TypeError, match="InferenceData"):
+    with pytest.raises(TypeError, match="DataTree"):
         fixef({"x": 1}, var_names=["x"])
     with pytest.raises(ValueError, match="prob"):
         fixef(idata, model, prob=1.5)
@@ -167,7 +166,7 @@ def test_ranef_bad_input():
         ranef(two_dims)
     with pytest.raises(ValueError, match="not group-specific"):
         ranef(two_dims, var_names=["b"])
-    with pytest.raises(TypeError, match="InferenceData"):
+    with pytest.raises(TypeError, match="DataTree"):
         ranef(None)
 
 

@@ -33,8 +33,8 @@ def _idata():
     diverging[1, :3] = True
     # the deterministic mixes worst of all, and must not count
     twice = 2 * mu + 5 * np.arange(4)[:, None]
-    idata = az.from_dict(posterior={"mu": mu, "sigma": sigma, "twice": twice},
-                         sample_stats={"diverging": diverging})
+    idata = az.from_dict({"posterior": {"mu": mu, "sigma": sigma, "twice": twice},
+                          "sample_stats": {"diverging": diverging}})
     idata.attrs["sampling_wall_s"] = 5.0
     idata.attrs["sampling_s"] = 3.5
     return idata
@@ -54,7 +54,7 @@ def test_record_summarises_the_free_variables(monkeypatch, tmp_path):
     idata = _idata()
     first = record_fit(idata, _model(), label="toy", settings={"sampler": "nutpie"})
     second = record_fit(idata, _model(), label="toy again", settings={"sampler": "nutpie"})
-    free = idata.posterior[["mu", "sigma"]]
+    free = idata.posterior.to_dataset()[["mu", "sigma"]]
     assert first["min_ess_bulk"] == pytest.approx(
         min(float(v) for v in az.ess(free, method="bulk").to_array().values), abs=1e-3)
     assert first["max_rhat"] == pytest.approx(float(az.rhat(free)["sigma"]), abs=1e-3)
