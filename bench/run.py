@@ -84,7 +84,7 @@ def measure(spec: ModelSpec, sampler: str, repeat: int, *, draws: int, tune: int
             idata = nutpie.sample(compiled, draws=spec.draws or draws, tune=tune, chains=chains,
                                   seed=seed, progress_bar=False,
                                   target_accept=spec.target_accept or 0.8,
-                                  low_rank_modified_mass_matrix=spec.low_rank)
+                                  adaptation="low_rank" if spec.low_rank else "diag")
         else:
             if sampler == "numpyro":
                 from course_pkg.linalg import register_jax
