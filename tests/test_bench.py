@@ -259,3 +259,34 @@ def test_fits_markdown_escapes_formula_bars():
     assert row.count(" | ") == text.splitlines()[2].count(" | ")
     with pytest.raises(ValueError, match="at least one fit"):
         notebooks.fits_markdown(fits.iloc[:0], "warm", "2026-11-22")
+
+
+def _stack_runs(total_by_repeat: dict[str, list[float]]) -> pd.DataFrame:
+    rows = [{"model": model, "sampler": "nutpie", "repeat": i, "total_s": t, "min_ess_bulk": 900}
+            for model, totals in total_by_repeat.items() for i, t in enumerate(totals)]
+    return pd.DataFrame(rows)
+
+
+def test_compare_stacks_separates_cold_from_warm_and_flags_regressions():
+    from bench.compare_stacks import compare, to_markdown
+
+    old = _stack_runs({"a": [20.0, 5.0, 6.0, 7.0], "b": [30.0, 10.0, 10.0, 10.0]})
+    new = _stack_runs({"a": [21.0, 5.0, 5.5, 9.0], "b": [30.0, 12.0, 11.5, 11.0]})
+    table = compare(old, new).set_index("model")
+    assert table.loc["a", "cold_s_old"] == 20.0 and table.loc["a", "warm_s_old"] == 6.0
+    assert table.loc["a", "warm_s_new"] == 5.5  # median of runs 2-4, the cold run left out
+    assert not table.loc["a", "slower"]  # cold 5% slower, warm faster: within 10%
+    assert table.loc["b", "slower"] and table.loc["b", "warm_ratio"] == pytest.approx(1.15)
+    md = to_markdown(table.reset_index(), "PyMC 5", "PyMC 6")
+    assert "| b | nutpie | 30.0 | 30.0 | 1.00 | 10.0 | 11.5 | 1.15 |" in md and "slower" in md
+
+
+def test_compare_stacks_rejects_bad_input():
+    from bench.compare_stacks import compare
+
+    with pytest.raises(ValueError, match="lacks columns"):
+        compare(pd.DataFrame({"model": ["a"]}), _stack_runs({"a": [1.0, 1.0]}))
+    with pytest.raises(ValueError, match="one run"):
+        compare(_stack_runs({"a": [1.0]}), _stack_runs({"a": [1.0, 1.0]}))
+    with pytest.raises(ValueError, match="share no"):
+        compare(_stack_runs({"a": [1.0, 1.0]}), _stack_runs({"b": [1.0, 1.0]}))
