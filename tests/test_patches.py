@@ -82,3 +82,22 @@ def test_outside_range_course_pkg_imports_and_keeps_library_behaviour():
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True, timeout=300).stdout.strip().splitlines()[-1]
     assert out == "['bambi_order', 'nutpie_wrapper'] bambi.families.family"
+
+
+@pytest.mark.slow
+def test_comma_free_dims_is_still_needed(monkeypatch):
+    """Without the patch, nutpie (0.16.11) splits Bambi's 'bs(x, df=3)_dim' at its comma and the
+    fit fails; when a nutpie release stops doing so, this fails and the patch can be retired."""
+    import numpy as np
+    import pandas as pd
+
+    from course_pkg.sampling import fit_bambi
+
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"x": rng.uniform(0, 1, 60)})
+    df["y"] = np.sin(4 * df["x"]) + rng.normal(0, 0.2, 60)
+    monkeypatch.setenv(_patches.DISABLE_ENV, "comma_free_dims")
+    with pytest.raises(Exception) as info:  # noqa: B017 - whatever nutpie's conversion raises
+        fit_bambi(bmb.Model("y ~ bs(x, df=3)", df), random_seed=1, draws=50, tune=50, chains=1,
+                  log_likelihood=False)
+    assert "bs(x" in str(info.value) or "df=3)_dim" in str(info.value), str(info.value)
