@@ -61,7 +61,7 @@ def test_measure_samples_with_the_chapter_settings(monkeypatch):
     spec = ModelSpec("tiny", 0, "normal mean", _tiny, target_accept=0.9, draws=150, low_rank=True)
     bench_run.measure(spec, "nutpie", 0, draws=200, tune=200, chains=2, seed=1)
     assert seen["draws"] == 150 and seen["target_accept"] == 0.9
-    assert seen["low_rank_modified_mass_matrix"] is True
+    assert seen["adaptation"] == "low_rank"
 
 
 def test_pymc_sampler_gets_every_core(monkeypatch):
