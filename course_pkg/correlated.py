@@ -1028,7 +1028,7 @@ class CorrelatedModel:
         ``z_C = L_CC^{-1} (m_C - beta_C)``, which is ``r = L z`` again (the prior is
         unchanged). ``chol_p`` is the Cholesky factor in ``perm`` order.
         """
-        from pytensor.tensor.slinalg import solve_triangular
+        from pytensor.tensor.linalg import solve_triangular
 
         level = b.name + "__level"
         labels = [b.coef_labels[j] for j in perm]
@@ -1064,7 +1064,7 @@ class CorrelatedModel:
           sit far from ``x = 0`` this removes the strong posterior correlation between a
           group's intercept and its slopes. The shift is exact, so the model is unchanged.
         """
-        from pytensor.tensor.slinalg import cholesky, solve_triangular
+        from pytensor.tensor.linalg import cholesky, solve_triangular
 
         level = b.name + "__level"
         labels = b.coef_labels

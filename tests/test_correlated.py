@@ -396,12 +396,13 @@ def test_partial_centring_rejects_bad_column_names():
 def _lkj_logp_and_corr(n, eta):
     """Compiled log density of the CPC vector and the correlation matrix it maps to."""
     import pytensor
+    from pytensor.graph.replace import clone_replace
 
     with pm.Model() as model:
         L = lkj_cholesky_corr("cpc", n=n, eta=eta)
     value = model.rvs_to_values[model["cpc"]]
     logp = pytensor.function([value], model.logp(jacobian=False))
-    L_of = pytensor.function([value], pytensor.clone_replace(L, {model["cpc"]: value}))
+    L_of = pytensor.function([value], clone_replace(L, {model["cpc"]: value}))
     return model, logp, lambda y: L_of(y) @ L_of(y).T
 
 

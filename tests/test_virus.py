@@ -105,8 +105,10 @@ def test_bad_data(small):
 def test_model4_recovers_truth_on_larger_design():
     """Model 4 on 48 simulated people: passes the gate; 95% intervals cover the truth."""
     data, truth = simulate_virus_load("m3", seed=2024, group_sizes=[14, 16, 18])
-    idata = sample_pymc(build_virus_model(data, "m4"), random_seed=3,
-                        nuts_sampler_kwargs={"low_rank_modified_mass_matrix": True})
+    # Low-rank mass matrix as in chapter 1. At nutpie 0.16.11's default target acceptance (0.8)
+    # one of the four chains stuck with this seed (1000 divergences); at 0.9 none diverges.
+    idata = sample_pymc(build_virus_model(data, "m4"), random_seed=3, target_accept=0.9,
+                        nuts={"adaptation": "low_rank"})
     names = ["mu_a", "mu_b", "sigma_a", "sigma_b", "a0", "b0", "a1", "b1", "sigma"]
     check_convergence(idata, var_names=names)
     post = idata.posterior
