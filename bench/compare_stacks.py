@@ -4,18 +4,20 @@ Usage (from the repository root)::
 
     # the old stack: a worktree of the last commit before the change, with its own environment
     git worktree add /tmp/old <commit>
-    (cd /tmp/old && PYTENSOR_FLAGS=base_compiledir=/tmp/cache-old \\
-        /tmp/old-venv/bin/python bench/run.py --samplers nutpie --repeats 4 --out /tmp/old/r)
+    (cd /tmp/old && PYTENSOR_FLAGS=base_compiledir=/tmp/cache-old-1 \\
+        /tmp/old-venv/bin/python bench/run.py --samplers nutpie --repeats 4 --out /tmp/old/r1)
     # this stack, right after, on the same machine
-    PYTENSOR_FLAGS=base_compiledir=/tmp/cache-new \\
-        .venv/bin/python bench/run.py --samplers nutpie --repeats 4 --out /tmp/new/r
-    python -m bench.compare_stacks /tmp/old/r.csv /tmp/new/r.csv --out bench/stack_comparison
+    PYTENSOR_FLAGS=base_compiledir=/tmp/cache-new-1 \\
+        .venv/bin/python bench/run.py --samplers nutpie --repeats 4 --out /tmp/new/r1
+    # more passes, each from an empty cache (--repeats 1: one cold run per model), alternating
+    python -m bench.compare_stacks --old /tmp/old/r*.csv --new /tmp/new/r*.csv \\
+        --out bench/stack_comparison
 
-Each stack starts from an empty PyTensor compile directory, so the first of a model's runs
-compiles from scratch ("cold") and the later ones load the compiled code ("warm", the median of
-runs 2 to N). A model is flagged when the new stack is more than 10% slower end to end (total
-seconds: build, compile and sampling) cold or warm. Both CSVs are ``bench/run.py``'s per-run
-output. Timing lives here, never in a unit test.
+Each pass (one CSV of ``bench/run.py``'s per-run output) starts from an empty PyTensor compile
+directory, so its first run of a model compiles from scratch ("cold") and its later runs load the
+compiled code ("warm"). Cold is the median over the passes' first runs, warm the median over all
+later runs. A model is flagged when the new stack is more than 10% slower end to end (total
+seconds: build, compile and sampling) cold or warm. Timing lives here, never in a unit test.
 """
 
 from __future__ import annotations
@@ -29,30 +31,37 @@ import pandas as pd
 SLOWER_BY = 0.10
 
 
-def cold_and_warm(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per model and sampler: the first run's total seconds (cold), the median of the others
-    (warm), the median min bulk ESS and the number of warm runs."""
+def cold_and_warm(passes: list[pd.DataFrame]) -> pd.DataFrame:
+    """Per model and sampler over one stack's passes: the median of each pass's first run (cold),
+    the median of all later runs (warm), the median min bulk ESS and the numbers of runs."""
     need = {"model", "sampler", "repeat", "total_s", "min_ess_bulk"}
-    missing = need - set(runs.columns)
-    if missing:
-        raise ValueError(f"runs lacks columns {sorted(missing)}: pass bench/run.py's CSV")
+    for runs in passes:
+        missing = need - set(runs.columns)
+        if missing:
+            raise ValueError(f"runs lacks columns {sorted(missing)}: pass bench/run.py's CSV")
+    runs = pd.concat(passes, keys=range(len(passes)), names=["pass", None]).reset_index(0)
     rows = []
     for (model, sampler), group in runs.groupby(["model", "sampler"], sort=False):
-        group = group.sort_values("repeat")
-        warm = group.iloc[1:]
+        first = group["repeat"] == group.groupby("pass")["repeat"].transform("min")
+        cold, warm = group[first], group[~first]
         if warm.empty:
-            raise ValueError(f"{model}/{sampler} has one run: run with --repeats 2 or more")
+            raise ValueError(f"{model}/{sampler} has no warm run: run one pass with --repeats 2 "
+                             "or more")
         rows.append({"model": model, "sampler": sampler,
-                     "cold_s": float(group.iloc[0]["total_s"]),
+                     "cold_s": float(cold["total_s"].median()),
                      "warm_s": float(warm["total_s"].median()),
                      "min_ess_bulk": float(group["min_ess_bulk"].median()),
-                     "warm_runs": len(warm)})
+                     "cold_runs": len(cold), "warm_runs": len(warm)})
     return pd.DataFrame(rows)
 
 
-def compare(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-    """Side-by-side table of two stacks' runs, with new/old ratios and a regression flag."""
-    a, b = cold_and_warm(old), cold_and_warm(new)
+def compare(old, new) -> pd.DataFrame:
+    """Side-by-side table of two stacks' runs, with new/old ratios and a regression flag.
+
+    ``old`` and ``new`` are each one pass (a DataFrame of ``bench/run.py``'s runs) or a list of
+    passes, each from an empty compile cache.
+    """
+    a, b = (cold_and_warm(x if isinstance(x, list) else [x]) for x in (old, new))
     table = a.merge(b, on=["model", "sampler"], suffixes=("_old", "_new"), how="inner")
     if table.empty:
         raise ValueError("the two runs share no (model, sampler) pair")
@@ -65,9 +74,10 @@ def compare(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
 def to_markdown(table: pd.DataFrame, old_label: str, new_label: str) -> str:
     """The comparison as a Markdown table, with the versions compared in its heading."""
     lines = [f"Old: {old_label}. New: {new_label}. Seconds end to end (build, compile, sample); "
-             f"cold = first run from an empty compile cache, warm = median of the next "
-             f"{int(table['warm_runs_new'].min())} runs; ratio = new / old; flagged when the new "
-             f"stack is more than {SLOWER_BY:.0%} slower.", "",
+             f"cold = median of {int(table['cold_runs_new'].min())} first runs, each from an "
+             f"empty compile cache, warm = median of {int(table['warm_runs_new'].min())} later "
+             f"runs; ratio = new / old; flagged when the new stack is more than "
+             f"{SLOWER_BY:.0%} slower.", "",
              "| model | sampler | cold old | cold new | ratio | warm old | warm new | ratio | "
              "min bulk ESS old | new | flag |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
@@ -82,16 +92,18 @@ def to_markdown(table: pd.DataFrame, old_label: str, new_label: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("old", type=Path, help="bench/run.py CSV of the old stack")
-    parser.add_argument("new", type=Path, help="bench/run.py CSV of the new stack")
+    parser.add_argument("--old", type=Path, nargs="+", required=True,
+                        help="bench/run.py CSVs of the old stack, one per pass")
+    parser.add_argument("--new", type=Path, nargs="+", required=True,
+                        help="bench/run.py CSVs of the new stack, one per pass")
     parser.add_argument("--old-label", default="old stack")
     parser.add_argument("--new-label", default="new stack")
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "stack_comparison")
     args = parser.parse_args(argv)
-    for path in (args.old, args.new):
+    for path in (*args.old, *args.new):
         if not path.is_file():
             parser.error(f"no such CSV: {path}")
-    table = compare(pd.read_csv(args.old), pd.read_csv(args.new))
+    table = compare([pd.read_csv(p) for p in args.old], [pd.read_csv(p) for p in args.new])
     table.to_csv(args.out.with_suffix(".csv"), index=False)
     args.out.with_suffix(".md").write_text(to_markdown(table, args.old_label, args.new_label))
     print(args.out.with_suffix(".md").read_text())

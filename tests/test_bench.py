@@ -281,12 +281,25 @@ def test_compare_stacks_separates_cold_from_warm_and_flags_regressions():
     assert "| b | nutpie | 30.0 | 30.0 | 1.00 | 10.0 | 11.5 | 1.15 |" in md and "slower" in md
 
 
+def test_compare_stacks_takes_the_median_cold_run_over_passes():
+    from bench.compare_stacks import compare
+
+    old = [_stack_runs({"a": [20.0, 5.0, 5.0]}), _stack_runs({"a": [30.0]}),
+           _stack_runs({"a": [22.0]})]
+    new = [_stack_runs({"a": [40.0, 5.0, 5.0]}), _stack_runs({"a": [20.0]}),
+           _stack_runs({"a": [21.0]})]
+    row = compare(old, new).iloc[0]
+    assert (row["cold_s_old"], row["cold_s_new"]) == (22.0, 21.0)  # medians of 3 first runs
+    assert row["cold_runs_old"] == 3 and row["warm_runs_new"] == 2
+    assert not row["slower"]  # one slow cold pass (40 s) does not decide alone
+
+
 def test_compare_stacks_rejects_bad_input():
     from bench.compare_stacks import compare
 
     with pytest.raises(ValueError, match="lacks columns"):
         compare(pd.DataFrame({"model": ["a"]}), _stack_runs({"a": [1.0, 1.0]}))
-    with pytest.raises(ValueError, match="one run"):
+    with pytest.raises(ValueError, match="no warm run"):
         compare(_stack_runs({"a": [1.0]}), _stack_runs({"a": [1.0, 1.0]}))
     with pytest.raises(ValueError, match="share no"):
         compare(_stack_runs({"a": [1.0, 1.0]}), _stack_runs({"b": [1.0, 1.0]}))
