@@ -35,8 +35,10 @@ def test_toc_lists_exactly_the_pages():
     assert on_disk - listed == set(), "pages in book/ that the TOC does not list"
 
 
-@pytest.mark.parametrize("nb", [p for p in book_pages() if p.suffix == ".ipynb"],
-                         ids=lambda p: p.name)
+NOTEBOOKS = [p for p in book_pages() if p.suffix == ".ipynb"]
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_is_executed_and_clean(nb):
     data = json.loads(nb.read_text())
     assert set(data["metadata"]) <= {"kernelspec", "language_info"}, "stray notebook metadata"
@@ -52,7 +54,7 @@ def test_notebook_is_executed_and_clean(nb):
                 )
 
 
-CHAPTERS = [p for p in book_pages() if p.suffix == ".ipynb" and re.match(r"ch\d\d_", p.name)]
+CHAPTERS = [p for p in NOTEBOOKS if re.match(r"ch\d\d_", p.name)]
 
 #: The course's calls that draw from a posterior. A method ``.fit`` counts when it is given a
 #: seed (Bambi's and the course's builders'; statsmodels' REML fits take none).
@@ -108,9 +110,6 @@ def test_outputs_left_unchecked_only_after_a_fit(nb):
     assert all(i >= first_fit for i in tagged), (
         f"cells {[i for i in tagged if i < first_fit]} skip nbval's output check before the "
         f"first fit (cell {first_fit})")
-
-
-NOTEBOOKS = [p for p in book_pages() if p.suffix == ".ipynb"]
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
