@@ -1,4 +1,4 @@
-"""Convergence gate, brms-style summaries and parity checks.
+"""Convergence gate, brms-style summaries, parity checks and parameter recovery.
 
 Every model fitted in the book goes through :func:`check_convergence`; every chapter ends with
 :func:`check_parity`. ArviZ computes R-hat, ESS and MCSE; this module only applies the course's
@@ -16,13 +16,16 @@ import numpy as np
 import pandas as pd
 
 from course_pkg import _datatree
+from course_pkg.recovery import RecoveryError, check_recovery
 
 __all__ = [
     "ConvergenceError",
     "ParityError",
+    "RecoveryError",
     "DEFAULT_THRESHOLDS",
     "check_convergence",
     "check_parity",
+    "check_recovery",
     "compare_fits",
     "convergence_table",
     "printed_tolerance",

@@ -23,10 +23,12 @@ there because its two values are always equal); this module uses ``sigma_b``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
+
+from course_pkg.simulate import _checks as check
 
 __all__ = [
     "DEFAULT_DOSES",
@@ -86,30 +88,9 @@ def mu_closed_form(alpha, beta, time):
     return np.exp(alpha) * np.log(time) - np.exp(beta) * time
 
 
-def _as_positive_vector(values, name: str) -> np.ndarray:
-    if isinstance(values, str | bytes) or not isinstance(values, Sequence | np.ndarray):
-        raise TypeError(f"{name} must be a sequence of numbers, got {type(values).__name__}")
-    arr = np.asarray(values, dtype=float)
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty one-dimensional sequence, got shape "
-                         f"{arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite, got {values!r}")
-    return arr
-
-
-def _check_sd(value, name: str) -> float:
-    if not isinstance(value, Real) or isinstance(value, bool) or not np.isfinite(value):
-        raise TypeError(f"{name} must be a finite real number, got {value!r}")
-    if value < 0:
-        raise ValueError(f"{name} is a standard deviation and must be >= 0, got {value}")
-    return float(value)
-
-
-def _check_real(value, name: str) -> float:
-    if not isinstance(value, Real) or isinstance(value, bool) or not np.isfinite(value):
-        raise TypeError(f"{name} must be a finite real number, got {value!r}")
-    return float(value)
+_as_positive_vector = check.vector
+_check_sd = check.sd
+_check_real = check.real
 
 
 def simulate_virus_load(
@@ -200,12 +181,7 @@ def simulate_virus_load(
     """
     if setting not in PRIOR_SETTINGS:
         raise ValueError(f"setting must be one of {sorted(PRIOR_SETTINGS)}, got {setting!r}")
-    if isinstance(seed, np.random.Generator):
-        rng = seed
-    elif isinstance(seed, Integral) and not isinstance(seed, bool):
-        rng = np.random.default_rng(int(seed))
-    else:
-        raise TypeError(f"seed must be an int or a numpy.random.Generator, got {seed!r}")
+    rng = check.rng_from(seed)
 
     times_arr = _as_positive_vector(times, "times")
     if np.any(times_arr <= 0):

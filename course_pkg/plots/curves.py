@@ -1,0 +1,212 @@
+"""Figures of curves and distributions: bands over a covariate, prior predictive draws, prior
+against posterior, and parameter recovery.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from matplotlib.axes import Axes
+
+from course_pkg.plots._base import DATA_COLOUR, _axes, _columns, _frame
+
+
+def bands(
+    frame: pd.DataFrame,
+    *,
+    x: str,
+    estimate: str,
+    lower: str,
+    upper: str,
+    outer: tuple[str, str] | None = None,
+    data: pd.DataFrame | None = None,
+    data_x: str | None = None,
+    data_y: str | None = None,
+    color="tab:blue",
+    label: str | None = "posterior mean",
+    xlabel: str | None = None,
+    ylabel: str | None = None,
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """A curve over a covariate with its interval band (and an outer, e.g. predictive, band).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per grid value of ``x``.
+    x, estimate, lower, upper : str
+        Columns: the covariate, the curve, and the inner band's bounds (credible interval).
+    outer : (str, str), optional
+        Columns of a wider band drawn lighter behind (e.g. the prediction interval).
+    data : pandas.DataFrame, optional
+        Observations drawn as points, columns ``data_x`` and ``data_y`` (default ``x``, ``estimate``).
+    color, label, xlabel, ylabel, title : optional
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    frame = _frame(frame, "frame")
+    _columns(frame, "frame", x=x, estimate=estimate, lower=lower, upper=upper)
+    if outer is not None:
+        if not (isinstance(outer, tuple | list) and len(outer) == 2):
+            raise TypeError(f"outer must be a pair of column names, got {outer!r}")
+        _columns(frame, "frame", outer_lower=outer[0], outer_upper=outer[1])
+    frame = frame.sort_values(x)
+    ax = _axes(ax, (6, 4))
+    if outer is not None:
+        ax.fill_between(frame[x], frame[outer[0]], frame[outer[1]], color=color, alpha=0.15, lw=0)
+    ax.fill_between(frame[x], frame[lower], frame[upper], color=color, alpha=0.4, lw=0)
+    ax.plot(frame[x], frame[estimate], color=color, lw=1.5, label=label)
+    if data is not None:
+        data = _frame(data)
+        data_x, data_y = data_x or x, data_y or estimate
+        _columns(data, data_x=data_x, data_y=data_y)
+        ax.scatter(data[data_x], data[data_y], color=DATA_COLOUR, s=10, zorder=3, label="data")
+    ax.set(xlabel=xlabel or x, ylabel=ylabel or estimate, title=title)
+    if label is not None or data is not None:
+        ax.legend(loc="best", fontsize=9)
+    return ax
+
+
+def prior_predictive(
+    draws,
+    x,
+    *,
+    data: pd.DataFrame | None = None,
+    data_x: str | None = None,
+    data_y: str | None = None,
+    n_lines: int = 50,
+    seed: int = 0,
+    xlabel: str = "x",
+    ylabel: str = "y",
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Curves drawn from the prior (one per draw) with the observed data on top.
+
+    Parameters
+    ----------
+    draws : array_like, shape (n_draws, len(x))
+        Prior predictive (or prior mean) curves evaluated at ``x``.
+    x : array_like
+        The covariate grid.
+    data : pandas.DataFrame, optional
+        Observations, columns ``data_x`` and ``data_y``.
+    n_lines : int
+        At most this many curves, chosen at random with ``seed``.
+    xlabel, ylabel, title : str
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    curves = np.asarray(draws, dtype=float)
+    grid = np.asarray(x, dtype=float)
+    if grid.ndim != 1:
+        raise ValueError(f"x must be one-dimensional, got shape {grid.shape}")
+    if curves.ndim != 2 or curves.shape[1] != grid.size:
+        raise ValueError(f"draws must have shape (n_draws, {grid.size}) to match x, got "
+                         f"{curves.shape}")
+    if not isinstance(n_lines, int | np.integer) or isinstance(n_lines, bool) or n_lines < 1:
+        raise ValueError(f"n_lines must be a positive int, got {n_lines!r}")
+    if curves.shape[0] > n_lines:
+        keep = np.random.default_rng(seed).choice(curves.shape[0], n_lines, replace=False)
+        curves = curves[np.sort(keep)]
+    ax = _axes(ax, (6, 4))
+    ax.plot(grid, curves.T, color="tab:blue", alpha=0.25, lw=0.8)
+    if data is not None:
+        data = _frame(data)
+        if data_x is None or data_y is None:
+            raise ValueError("data needs data_x=... and data_y=... naming its columns")
+        _columns(data, data_x=data_x, data_y=data_y)
+        ax.scatter(data[data_x], data[data_y], color=DATA_COLOUR, s=10, zorder=3, label="data")
+        ax.legend(loc="best", fontsize=9)
+    ax.set(xlabel=xlabel, ylabel=ylabel,
+           title=title or f"{len(curves)} prior draws" + (" and the data" if data is not None else ""))
+    return ax
+
+
+def prior_posterior(
+    prior,
+    posterior,
+    *,
+    name: str,
+    reference: float | None = None,
+    xlim: tuple[float, float] | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Densities of one parameter's prior and posterior draws on one axis.
+
+    Parameters
+    ----------
+    prior, posterior : array_like
+        Draws of the parameter (any shape; flattened). A DataArray works too.
+    name : str
+        The parameter, with units where it has them (x-axis label).
+    reference : float, optional
+        A value to mark (e.g. the truth of a simulation, or the source's estimate).
+    xlim : (float, float), optional
+        Range of the x-axis (heavy-tailed priors otherwise stretch it).
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty str, got {name!r}")
+    values = {}
+    for label, draws in (("prior", prior), ("posterior", posterior)):
+        arr = np.asarray(draws, dtype=float).ravel()
+        if arr.size < 2 or not np.all(np.isfinite(arr)):
+            raise ValueError(f"{label} must hold at least two finite draws")
+        values[label] = arr
+    ax = _axes(ax, (5, 3.5))
+    for (label, arr), colour in zip(values.items(), ("0.55", "tab:blue"), strict=True):
+        if xlim is not None:
+            arr = arr[(arr >= xlim[0]) & (arr <= xlim[1])]
+        sns.kdeplot(x=arr, ax=ax, color=colour, fill=True, alpha=0.3, label=label,
+                    clip=xlim, warn_singular=False)
+    if reference is not None:
+        ax.axvline(reference, color="black", ls="--", lw=1, label="reference")
+    if xlim is not None:
+        ax.set_xlim(xlim)
+    ax.set(xlabel=name, ylabel="density")
+    ax.legend(loc="best", fontsize=9)
+    return ax
+
+
+def recovery(table: pd.DataFrame, *, title: str | None = None, ax: Axes | None = None) -> Axes:
+    """Known values of a simulation against their posterior intervals, one row per parameter.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        As :func:`course_pkg.diagnostics.check_recovery` returns it: columns ``parameter``,
+        ``truth``, ``mean``, ``lower``, ``upper`` and ``covered``.
+    title : str, optional
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Intervals in grey (red when they miss), posterior means as dots, truths as crosses.
+    """
+    table = _frame(table, "table")
+    _columns(table, "table", parameter="parameter", truth="truth", mean="mean", lower="lower",
+             upper="upper", covered="covered")
+    ax = _axes(ax, (6, 0.8 + 0.3 * len(table)))
+    row = np.arange(len(table))[::-1]
+    colours = np.where(table["covered"].to_numpy(dtype=bool), "0.5", "tab:red")
+    ax.hlines(row, table["lower"], table["upper"], color=colours, lw=2)
+    ax.scatter(table["mean"], row, color="tab:blue", s=15, zorder=3, label="posterior mean")
+    ax.scatter(table["truth"], row, color="black", marker="x", s=30, zorder=4, label="truth")
+    ax.set_yticks(row, table["parameter"].astype(str))
+    ax.set(xlabel="value", title=title)
+    ax.legend(loc="best", fontsize=9)
+    return ax

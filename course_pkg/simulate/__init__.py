@@ -1,0 +1,41 @@
+"""Simulators for every chapter: data with known values, to check that a model recovers them.
+
+Each simulator takes keyword parameters and a seed, and returns ``(data, truth)``: a tidy table and
+a dict of the values it used. The same seed gives the same data.
+
+- :func:`simulate_virus_load`: chapter 1's nonlinear virus-load trajectories.
+- :func:`simulate_partial_pooling`: unbalanced groups, one mean each (chapter 2).
+- :func:`simulate_varying_slopes`: correlated varying intercepts and slopes, or any design's
+  correlated effects (chapters 2, 3 and 4).
+- :func:`simulate_panel`: a daily panel with a location-scale model, one or two outcomes with a
+  residual correlation (chapter 5).
+- :func:`simulate_family`: grouped data from Bambi's generalized families (the catalogue).
+
+:func:`course_pkg.diagnostics.check_recovery` compares a fit with ``truth``.
+"""
+
+from course_pkg.simulate.families import FAMILIES, simulate_family
+from course_pkg.simulate.grouped import simulate_partial_pooling, simulate_varying_slopes
+from course_pkg.simulate.panels import simulate_panel
+from course_pkg.simulate.virus import (
+    DEFAULT_DOSES,
+    DEFAULT_GROUP_SIZES,
+    DEFAULT_TIMES,
+    PRIOR_SETTINGS,
+    mu_closed_form,
+    simulate_virus_load,
+)
+
+__all__ = [
+    "DEFAULT_DOSES",
+    "DEFAULT_GROUP_SIZES",
+    "DEFAULT_TIMES",
+    "FAMILIES",
+    "PRIOR_SETTINGS",
+    "mu_closed_form",
+    "simulate_family",
+    "simulate_panel",
+    "simulate_partial_pooling",
+    "simulate_varying_slopes",
+    "simulate_virus_load",
+]
