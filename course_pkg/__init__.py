@@ -10,6 +10,8 @@ diagnostics
     The convergence gate, brms-style summaries and parity checks.
 linalg
     One compiled operation for log-determinants and quadratic forms of many small SPD matrices.
+fitting
+    One way to fit: build, sample, gate and time any model in one call; timing tables.
 fitlog
     A log of every fit (timings, ESS, R-hat) for the benchmark of the notebooks.
 effects
@@ -17,7 +19,11 @@ effects
 draws
     Long tables of posterior draws, expected values and predictions (tidybayes' role).
 simulate
-    The virus-load simulator of chapter 1.
+    Simulators for every chapter, each returning the data and the values it used.
+plots
+    The course's figures (trajectories, caterpillars, shrinkage, bands, correlations, recovery).
+recovery
+    Does a fit to simulated data recover the simulation's values (``check_recovery``)?
 virus
     PyMC builders for chapter 1's nonlinear virus-load models.
 sampling
@@ -32,7 +38,10 @@ from course_pkg import (
     draws,
     effects,
     fitlog,
+    fitting,
     linalg,
+    plots,
+    recovery,
     sampling,
     simulate,
     virus,
@@ -43,6 +52,7 @@ from course_pkg.diagnostics import (
     ParityError,
     check_convergence,
     check_parity,
+    check_recovery,
     summary_table,
 )
 
@@ -68,15 +78,19 @@ __all__ = [
     "ParityError",
     "check_convergence",
     "check_parity",
+    "check_recovery",
     "correlated",
     "data",
     "diagnostics",
     "draws",
     "effects",
     "fitlog",
+    "fitting",
     "linalg",
     "list_datasets",
     "load_dataset",
+    "plots",
+    "recovery",
     "sampling",
     "simulate",
     "summary_table",

@@ -39,6 +39,7 @@ import xarray as xr
 
 from course_pkg import _datatree
 from course_pkg.linalg import spd_logdet_quad
+from course_pkg.sampling import DEFAULTS
 
 __all__ = [
     "CorrelatedModel",
@@ -1436,11 +1437,11 @@ class CorrelatedModel:
         self,
         *,
         random_seed: int,
-        draws: int = 1000,
-        tune: int = 1000,
-        chains: int = 4,
+        draws: int = DEFAULTS["draws"],
+        tune: int = DEFAULTS["tune"],
+        chains: int = DEFAULTS["chains"],
         target_accept: float | None = None,
-        sampler: str = "nutpie",
+        sampler: str = DEFAULTS["sampler"],
         progressbar: bool | None = None,
         **kwargs,
     ):

@@ -40,6 +40,7 @@ from threadpoolctl import threadpool_limits
 from course_pkg import _datatree, _patches, fitlog
 
 __all__ = [
+    "DEFAULTS",
     "PROGRESS_ENV",
     "SAMPLERS",
     "fit_bambi",
@@ -51,6 +52,9 @@ __all__ = [
 PROGRESS_ENV = "COURSE_PROGRESS"
 #: NUTS implementations the course can use, by PyMC's ``nuts_sampler`` name.
 SAMPLERS = ("nutpie", "pymc", "numpyro")
+#: The course's sampling defaults, in one place: :func:`sample_pymc`, :func:`fit_bambi`,
+#: ``CorrelatedModel.fit`` and :func:`course_pkg.fitting.fit` all take theirs from here.
+DEFAULTS = {"draws": 1000, "tune": 1000, "chains": 4, "sampler": "nutpie"}
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -184,11 +188,11 @@ def sample_pymc(
     model: pm.Model,
     *,
     random_seed: int,
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
+    draws: int = DEFAULTS["draws"],
+    tune: int = DEFAULTS["tune"],
+    chains: int = DEFAULTS["chains"],
     target_accept: float | None = None,
-    sampler: str = "nutpie",
+    sampler: str = DEFAULTS["sampler"],
     log_likelihood: bool = True,
     progressbar: bool | None = None,
     label: str | None = None,
@@ -256,11 +260,11 @@ def fit_bambi(
     model,
     *,
     random_seed: int,
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
+    draws: int = DEFAULTS["draws"],
+    tune: int = DEFAULTS["tune"],
+    chains: int = DEFAULTS["chains"],
     target_accept: float | None = None,
-    sampler: str = "nutpie",
+    sampler: str = DEFAULTS["sampler"],
     log_likelihood: bool = True,
     progressbar: bool | None = None,
     **kwargs,

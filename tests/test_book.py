@@ -143,3 +143,26 @@ def test_book_builds_without_warnings(built_book):
     assert "Boatwright" in (html / "book" / "bibliography.html").read_text()
     # MathJax is served from the book itself (sphinx-mathjax-offline), so math renders offline.
     assert (html / "_static" / "mathjax" / "tex-chtml.js").is_file()
+
+
+def test_api_page_documents_every_public_function(built_book):
+    """Every name in a public module's ``__all__`` that is a function or class has an entry."""
+    import importlib
+    import inspect
+
+    import course_pkg
+
+    returncode, log, html = built_book
+    assert returncode == 0, log[-5000:]
+    page = (html / "book" / "api.html").read_text()
+    modules = [name for name in course_pkg.__all__
+               if inspect.ismodule(getattr(course_pkg, name, None))]
+    missing = []
+    for module_name in modules:
+        module = importlib.import_module(f"course_pkg.{module_name}")
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and \
+                    f'id="course_pkg.{module_name}.{name}"' not in page:
+                missing.append(f"course_pkg.{module_name}.{name}")
+    assert not missing, f"not on the API page: {missing}"

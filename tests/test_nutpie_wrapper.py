@@ -36,6 +36,12 @@ def _caller(x, y):
     return total + doubled.sum()
 
 
+@numba.njit
+def _direct(x, y):
+    total, doubled = _callee(x, y)
+    return total + doubled.sum()
+
+
 def _linked(dispatcher):
     (cres,) = dispatcher.overloads.values()
     return [lib.name for lib in cres.library._linking_libraries]
@@ -48,6 +54,13 @@ def test_call_gives_the_callee_results_and_errors_without_linking_it():
     linked = _linked(_caller)
     assert linked, "the caller should still link numba's helpers"
     assert not any("_callee" in name for name in linked)
+
+
+def test_the_name_check_sees_a_callee_that_is_linked():
+    # The control for the test above: a direct call links the callee's library, and the check by
+    # name finds it (were numba to rename its libraries, this fails instead of the other passing).
+    assert _direct(np.array([1.0, 2.0]), np.array([10.0])) == 13.0 + 6.0
+    assert any("_callee" in name for name in _linked(_direct))
 
 
 @pytest.mark.parametrize(

@@ -221,3 +221,14 @@ def test_recovery_marks_misses_in_red():
     assert labels["a"] > labels["b"]  # the table's first row on top
     with pytest.raises(KeyError, match="covered"):
         plots.recovery(table.drop(columns="covered"))
+
+
+def test_bands_small_multiple_without_legend_or_labels():
+    grid = pd.DataFrame({"t": [0.0, 1.0, 2.0], "m": [0.0, 1.0, 2.0], "lo": [-1.0, 0.0, 1.0],
+                         "hi": [1.0, 2.0, 3.0]})
+    ax = plots.bands(grid, x="t", estimate="m", lower="lo", upper="hi", legend=False,
+                     xlabel="", ylabel="")
+    assert ax.get_legend() is None
+    assert ax.get_xlabel() == "" and ax.get_ylabel() == ""
+    ax = plots.bands(grid, x="t", estimate="m", lower="lo", upper="hi")
+    assert ax.get_legend() is not None and ax.get_xlabel() == "t"

@@ -72,3 +72,11 @@ def test_bad_input(idata):
         check_recovery(idata.posterior.to_dataset(), {"mu": 1.0})
     with pytest.raises(ValueError, match="finite"):
         check_recovery(idata, {"mu": np.nan})
+
+
+def test_a_unit_diagonal_off_by_rounding_counts_as_covered():
+    cor = np.ones((2, 100)) - 1e-15  # the diagonal of L L^T: 1 up to floating-point rounding
+    idata = az.from_dict({"posterior": {"c": cor}})
+    assert check_recovery(idata, {"c": 1.0})["covered"].all()
+    with pytest.raises(RecoveryError):
+        check_recovery(idata, {"c": 1.001})

@@ -149,7 +149,8 @@ def effect_ellipses(
                 label=f"{lev:.0%} of the fitted population")
     ax.scatter(*np.asarray(mean, dtype=float), marker="+", s=150, color=POPULATION_COLOUR,
                label="population mean")
-    ax.set(xlabel=xlabel or x, ylabel=ylabel or y, title=title)
+    ax.set(xlabel=x if xlabel is None else xlabel, ylabel=y if ylabel is None else ylabel,
+           title=title)
     ax.legend(loc="best", fontsize=9)
     return ax
 

@@ -25,6 +25,7 @@ def bands(
     data_y: str | None = None,
     color="tab:blue",
     label: str | None = "posterior mean",
+    legend: bool = True,
     xlabel: str | None = None,
     ylabel: str | None = None,
     title: str | None = None,
@@ -43,6 +44,10 @@ def bands(
     data : pandas.DataFrame, optional
         Observations drawn as points, columns ``data_x`` and ``data_y`` (default ``x``, ``estimate``).
     color, label, xlabel, ylabel, title : optional
+        Axis labels default to the column names; ``""`` leaves an axis unlabelled (small
+        multiples).
+    legend : bool
+        Draw a legend (off for small multiples).
     ax : matplotlib.axes.Axes, optional
 
     Returns
@@ -66,8 +71,9 @@ def bands(
         data_x, data_y = data_x or x, data_y or estimate
         _columns(data, data_x=data_x, data_y=data_y)
         ax.scatter(data[data_x], data[data_y], color=DATA_COLOUR, s=10, zorder=3, label="data")
-    ax.set(xlabel=xlabel or x, ylabel=ylabel or estimate, title=title)
-    if label is not None or data is not None:
+    ax.set(xlabel=x if xlabel is None else xlabel,
+           ylabel=estimate if ylabel is None else ylabel, title=title)
+    if legend and (label is not None or data is not None):
         ax.legend(loc="best", fontsize=9)
     return ax
 

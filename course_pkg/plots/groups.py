@@ -87,7 +87,8 @@ def trajectories(
         means = data.groupby(x, observed=True)[y].mean()
         ax.plot(means.index, means.to_numpy(), color="black", lw=2.5,
                 label=f"mean of all {data[group].nunique()}")
-    ax.set(xlabel=xlabel or x, ylabel=ylabel or y, title=title)
+    ax.set(xlabel=x if xlabel is None else xlabel, ylabel=y if ylabel is None else ylabel,
+           title=title)
     if population or (hue is not None and ax.get_legend_handles_labels()[0]):
         ax.legend(title=hue if hue is not None and not population else None)
     return ax
@@ -162,7 +163,8 @@ def group_intervals(
         ax.axhline(reference, ls="--", color="0.3", lw=1)
     ax.set_xticks([])
     default_xlabel = f"group (ordered by {estimate})" if by_estimate else "group"
-    ax.set(xlabel=xlabel or default_xlabel, ylabel=ylabel or estimate, title=title)
+    ax.set(xlabel=default_xlabel if xlabel is None else xlabel,
+           ylabel=estimate if ylabel is None else ylabel, title=title)
     return ax
 
 
@@ -222,7 +224,9 @@ def shrinkage(
     ax.scatter(position, table[pooled], s=30, color="C1", zorder=3, label="partially pooled")
     if x is None:
         ax.set_xticks(position, table.index.astype(str), rotation=90)
-    ax.set(xlabel=xlabel or (x if x is not None else "group"), ylabel=ylabel or raw, title=title)
+    default_xlabel = x if x is not None else "group"
+    ax.set(xlabel=default_xlabel if xlabel is None else xlabel,
+           ylabel=raw if ylabel is None else ylabel, title=title)
     ax.legend(loc="best", fontsize=9)
     return ax
 
