@@ -26,6 +26,8 @@ import numpy as np
 import pandas as pd
 
 from course_pkg import _datatree
+from course_pkg._builder_names import bambi_view
+from course_pkg._prior_table import prior_table
 
 __all__ = [
     "fixef",
@@ -69,119 +71,6 @@ def _summarise(draws: np.ndarray, lo: float, hi: float) -> dict[str, float]:
     }
 
 
-def _prior_string(prior) -> str:
-    if prior is None:
-        return "(none)"
-    if isinstance(prior, int | float):
-        return f"scalar {prior}"
-    return str(prior)
-
-
-def prior_table(model) -> pd.DataFrame:
-    """Every parameter of a Bambi model with its prior and who chose it (brms ``prior_summary``).
-
-    Bambi prints priors with ``print(model)`` but does not say which were set by the user and
-    which are its (automatically scaled) defaults; brms's ``prior_summary`` does. This function
-    is hand-written because no library provides that table for Bambi. A prior counts as set by
-    the user when Bambi marked it as exempt from automatic scaling, which Bambi does for every
-    prior passed in ``priors=`` or through :meth:`bambi.Model.set_priors`.
-
-    After :meth:`bambi.Model.set_priors`, Bambi rebuilds all priors and marks every one of them
-    as fixed, so the flag no longer tells user from default: then only the terms named in
-    ``set_priors`` are reported as ``"user"`` and the others as ``"unknown (set_priors was
-    used)"``. Pass every prior at construction (as the course does) for an exact table.
-
-    Note that ``priors={"common": ...}`` at construction also replaces the *intercept's* prior
-    (Bambi treats the intercept as a common term there); set ``"Intercept"`` explicitly too.
-
-    Parameters
-    ----------
-    model : bambi.Model
-        A Bambi model (built or not; priors are complete once the model exists).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per parameter: ``parameter`` (the name in the posterior), ``class`` (brms's
-        classes: ``Intercept``, ``b``, ``sd`` for group-level standard deviations, ``r`` for the
-        group-level effects themselves, or the name of an auxiliary parameter such as
-        ``sigma``), ``component`` (the distributional parameter the term belongs to), ``prior``
-        and ``source`` (``"user"``, ``"default (auto-scaled)"``, ``"default"`` or
-        ``"hierarchical"`` for group effects whose prior is implied by their standard
-        deviation).
-
-    Raises
-    ------
-    TypeError
-        If ``model`` is not a :class:`bambi.Model`.
-
-    Examples
-    --------
-    >>> import bambi as bmb  # doctest: +SKIP
-    >>> model = bmb.Model("y ~ x + (1 | g)", df, priors={"x": bmb.Prior("Normal", mu=0, sigma=1)})
-    >>> prior_table(model)  # doctest: +SKIP
-    """
-    import bambi as bmb
-    from bambi.terms import CommonTerm, GroupSpecificTerm
-
-    if not isinstance(model, bmb.Model):
-        raise TypeError(f"model must be a bambi.Model, got {type(model).__name__}")
-
-    # After Model.set_priors Bambi rebuilds every prior and marks all of them as fixed, so the
-    # flag no longer separates user from default; only the names passed to set_priors are known.
-    added = {k: v for k, v in getattr(model, "_added_priors", {}).items() if v is not None}
-    named_later = set(added.get("priors") or {})
-
-    def source_of(prior, name: str | None = None, kind: str | None = None) -> str:
-        if added:
-            if name in named_later or (kind is not None and kind in added):
-                return "user"
-            return "unknown (set_priors was used)"
-        if getattr(prior, "auto_scale", True) is False:
-            return "user"
-        return "default (auto-scaled)" if model.auto_scale else "default"
-
-    parent = model.family.likelihood.parent
-    rows = []
-    for comp_name, component in model.conditional_parameters.items():
-        prefix = "" if comp_name == parent else f"{comp_name}_"
-        for term_name, term in component.terms.items():
-            prior = term.prior
-            if isinstance(term, GroupSpecificTerm):
-                hyper = prior.args.get("sigma") if hasattr(prior, "args") else None
-                rows.append({"parameter": f"{prefix}{term_name}_sigma", "class": "sd",
-                             "component": comp_name, "prior": _prior_string(hyper),
-                             "source": source_of(prior, term_name, "group_specific")})
-                rows.append({"parameter": f"{prefix}{term_name}", "class": "r",
-                             "component": comp_name,
-                             "prior": f"Normal(mu: 0, sigma: {prefix}{term_name}_sigma)",
-                             "source": "hierarchical"})
-            elif isinstance(term, CommonTerm):
-                is_intercept = getattr(term, "kind", None) == "intercept"
-                rows.append({"parameter": f"{prefix}{term_name}",
-                             "class": "Intercept" if is_intercept else "b",
-                             "component": comp_name, "prior": _prior_string(prior),
-                             "source": source_of(prior, term_name,
-                                                 None if is_intercept else "common")})
-            elif getattr(term, "kind", None) == "offset":
-                continue
-            else:  # splines, HSGP and other special terms
-                rows.append({"parameter": f"{prefix}{term_name}", "class": "b",
-                             "component": comp_name, "prior": _prior_string(prior),
-                             "source": source_of(prior, term_name)})
-    for comp_name, component in model.marginal_parameters.items():
-        prior = component.prior
-        if isinstance(prior, int | float):
-            source = "user (fixed value)"
-        elif added:
-            source = "user" if comp_name in named_later else "unknown (set_priors was used)"
-        else:
-            source = "user" if getattr(prior, "auto_scale", True) is False else "default"
-        rows.append({"parameter": comp_name, "class": comp_name, "component": comp_name,
-                     "prior": _prior_string(prior), "source": source})
-    return pd.DataFrame(rows, columns=["parameter", "class", "component", "prior", "source"])
-
-
 def fixef(
     idata,
     model=None,
@@ -195,9 +84,11 @@ def fixef(
     ----------
     idata : xarray.DataTree
         A fitted model.
-    model : bambi.Model, optional
-        The Bambi model; its common terms (of the distributional parameter that the likelihood
-        is centred on) name the variables to summarise.
+    model : bambi.Model or CorrelatedModel, optional
+        The Bambi model, whose common terms (of the distributional parameter that the likelihood
+        is centred on) name the variables to summarise; or the builder, whose population-level
+        variables are ``Intercept``, ``b`` and, for other formulas, ``<name>_Intercept`` and
+        ``<name>_b``.
     var_names : sequence of str, optional
         Names of the common effects, for models without a Bambi object (hand-written PyMC).
         Exactly one of ``model`` and ``var_names`` must be given.
@@ -213,7 +104,7 @@ def fixef(
     Raises
     ------
     TypeError
-        ``idata`` is not a DataTree, or ``model`` is not a Bambi model.
+        ``idata`` is not a DataTree, or ``model`` is neither a Bambi model nor a builder.
     ValueError
         Neither or both of ``model`` and ``var_names``; names not in the posterior; bad
         ``prob``.
@@ -231,12 +122,19 @@ def fixef(
     if model is not None:
         import bambi as bmb
 
-        if not isinstance(model, bmb.Model):
-            raise TypeError(f"model must be a bambi.Model, got {type(model).__name__}")
-        parent = model.parameters[model.family.likelihood.parent]
-        names = list(parent.common_terms)
-        if parent.intercept_term is not None:
-            names.insert(0, parent.intercept_term.name)
+        from course_pkg.correlated import CorrelatedModel
+
+        if isinstance(model, CorrelatedModel):  # brms's names: Intercept, b, sigma_Intercept, ...
+            names = [n for n in idata.posterior.data_vars
+                     if n in ("Intercept", "b") or n.endswith(("_Intercept", "_b"))]
+        elif not isinstance(model, bmb.Model):
+            raise TypeError(f"model must be a bambi.Model or a CorrelatedModel, got "
+                            f"{type(model).__name__}")
+        else:
+            parent = model.parameters[model.family.likelihood.parent]
+            names = list(parent.common_terms)
+            if parent.intercept_term is not None:
+                names.insert(0, parent.intercept_term.name)
     else:
         names = [var_names] if isinstance(var_names, str) else list(var_names)
     missing = [n for n in names if n not in idata.posterior]
@@ -260,10 +158,15 @@ def fixef(
     return out
 
 
+def _variables(idata) -> dict:
+    """The posterior's variables, plus a builder fit's group-level arrays under Bambi's names."""
+    return {**dict(idata.posterior.data_vars.items()), **bambi_view(idata.posterior)}
+
+
 def _group_vars(idata) -> list[str]:
     """Posterior variables holding group-specific effects (``<expr>|<group>``)."""
     names = []
-    for name, da in idata.posterior.data_vars.items():
+    for name, da in _variables(idata).items():
         if "|" not in name or name.endswith("__") or name.endswith("_sigma"):
             continue
         if _COR_RE.match(name) or name.endswith("_offset"):
@@ -289,7 +192,8 @@ def ranef(
     Parameters
     ----------
     idata : xarray.DataTree
-        A fitted model whose group-specific effects follow Bambi's names (``1|student``).
+        A fitted model whose group-specific effects follow Bambi's names (``1|student``), or a
+        :class:`~course_pkg.correlated.CorrelatedModel` fit (``r_student``, read as Bambi's).
     var_names : sequence of str, optional
         Which group-specific variables to include; all of them by default.
     prob : float
@@ -334,8 +238,9 @@ def ranef(
                 f"available: {available}"
             )
     frames = []
+    variables = _variables(idata)
     for name in names:
-        da = idata.posterior[name]
+        da = variables[name]
         extra = [d for d in da.dims if d not in _SAMPLE_DIMS]
         if len(extra) != 1:
             raise ValueError(
@@ -365,7 +270,9 @@ def varcorr(
     """Standard deviations and correlations of the group-level effects, as brms's ``VarCorr``.
 
     Reads ``<expr>|<group>_sigma`` (standard deviations), ``cor(<e1>,<e2>)|<group>``
-    (correlations, where the model has them) and the residual standard deviation.
+    (correlations, where the model has them) and the residual standard deviation; a
+    :class:`~course_pkg.correlated.CorrelatedModel` fit's ``sd_<group>`` and ``cor_<group>`` are
+    read under those names.
 
     Parameters
     ----------
@@ -400,7 +307,7 @@ def varcorr(
     _require_idata(idata)
     lo, hi = _check_prob(prob)
     rows = []
-    for name, da in idata.posterior.data_vars.items():
+    for name, da in _variables(idata).items():
         if name.endswith("__"):
             continue
         match = _COR_RE.match(name)

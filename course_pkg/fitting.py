@@ -148,7 +148,12 @@ def fit(
     record["ess_per_s"] = record["min_ess_bulk"] / sampling_s if sampling_s > 0 else np.nan
     idata.attrs.update({"name": name or idata.attrs.get("name", kind), **record})
     if report:
-        verdict = "passes the gate" if gate is not False else "(not gated)"
+        if gate is False:
+            verdict = "(not gated)"
+        elif gate is True or not table.attrs.get("reason"):
+            verdict = "passes the gate"
+        else:
+            verdict = f"passes the loosened gate ({table.attrs['reason']})"
         built = "" if np.isnan(build_s) else f"build {build_s:.1f} s, "
         print(f"{name or 'fit'} {verdict}: max R-hat {record['max_rhat']:.3f}, min bulk ESS "
               f"{record['min_ess_bulk']:.0f}, min tail ESS {record['min_ess_tail']:.0f}, "

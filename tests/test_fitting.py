@@ -12,7 +12,13 @@ import pytest
 
 from course_pkg import fitting, sampling
 from course_pkg.correlated import CorrelatedModel
-from course_pkg.diagnostics import ConvergenceError, RecoveryError, check_recovery
+from course_pkg.diagnostics import (
+    ConvergenceError,
+    RecoveryError,
+    check_recovery,
+    summary_table,
+)
+from course_pkg.effects import fixef, ranef, varcorr
 from course_pkg.simulate import simulate_partial_pooling, simulate_varying_slopes
 
 SEED = 20261203
@@ -82,7 +88,7 @@ def test_pymc_fit_report_and_timing_table(pooled, capsys):
         fitting.timing_table([])
 
 
-def test_gate_raises_and_can_be_switched_off_for_a_failure_shown_on_purpose():
+def test_gate_raises_and_can_be_switched_off_for_a_failure_shown_on_purpose(capsys):
     with pm.Model() as funnel:  # Neal's funnel, centred: divergences at any reasonable budget
         v = pm.Normal("v", 0, 3)
         pm.Normal("x", 0, pm.math.exp(v / 2), shape=5)
@@ -93,7 +99,8 @@ def test_gate_raises_and_can_be_switched_off_for_a_failure_shown_on_purpose():
     assert idata.attrs["divergences"] > 0 or idata.attrs["min_ess_bulk"] < 400
     loose = {"ess_bulk_min": 10, "ess_tail_min": 10, "rhat_max": 1.5, "max_divergences": 10**6,
              "reason": "test: a mapping reaches check_convergence"}
-    assert fitting.fit(funnel, random_seed=SEED, gate=loose, report=False, **settings)
+    assert fitting.fit(funnel, random_seed=SEED, gate=loose, **settings)
+    assert "passes the loosened gate (test: a mapping" in capsys.readouterr().out
 
 
 def test_builder_fit_goes_through_the_same_helper():
@@ -102,6 +109,20 @@ def test_builder_fit_goes_through_the_same_helper():
     idata = fitting.fit(model, random_seed=SEED, name="builder", report=False)
     assert idata.attrs["build_s"] >= 0 and idata.attrs["min_ess_bulk"] >= 400
     assert "r_group" in idata.posterior
+    # brms-style accessors read the builder's names as they read Bambi's
+    effects = ranef(idata)
+    assert len(effects) == 25 * 2
+    assert set(effects["effect"]) == {"Intercept", "x"}
+    level = idata.posterior["r_group"]["group__level"].values[0]
+    first = effects[(effects["effect"] == "x") & (effects["group"] == str(level))]["value"].item()
+    assert first == pytest.approx(float(idata.posterior["r_group"].sel(
+        group__level=level, group__coef="x").mean()))
+    vc = varcorr(idata).set_index("term")
+    assert list(vc.index) == ["sd(Intercept)", "sd(x)", "cor(Intercept,x)", "sigma"]
+    assert vc.loc["cor(Intercept,x)", "Estimate"] == pytest.approx(float(
+        idata.posterior["cor_group"].sel(group__coef="Intercept", group__coef_bis="x").mean()))
+    assert list(fixef(idata, model).index) == ["Intercept", "b[x]"]
+    assert "sd_group[x]" in summary_table(idata).index
 
 
 def test_bad_input():

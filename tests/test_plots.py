@@ -232,3 +232,13 @@ def test_bands_small_multiple_without_legend_or_labels():
     assert ax.get_xlabel() == "" and ax.get_ylabel() == ""
     ax = plots.bands(grid, x="t", estimate="m", lower="lo", upper="hi")
     assert ax.get_legend() is not None and ax.get_xlabel() == "t"
+
+
+def test_recovery_centred_puts_truth_at_zero():
+    table = pd.DataFrame({"parameter": ["a", "b"], "truth": [10.0, -2.0], "mean": [10.5, -2.0],
+                          "lower": [9.0, -3.0], "upper": [12.0, -1.0], "covered": [True, True]})
+    ax = plots.recovery(table, centre=True)
+    means = _points(ax)[0].get_offsets()[:, 0]
+    np.testing.assert_allclose(sorted(means), [0.0, 0.5])
+    assert ax.get_xlabel() == "estimate minus truth"
+    assert ax.lines[0].get_xdata()[0] == 0.0  # the truth line

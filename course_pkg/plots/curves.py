@@ -25,6 +25,8 @@ def bands(
     data_y: str | None = None,
     color="tab:blue",
     label: str | None = "posterior mean",
+    band_label: str | None = None,
+    outer_label: str | None = None,
     legend: bool = True,
     xlabel: str | None = None,
     ylabel: str | None = None,
@@ -46,6 +48,8 @@ def bands(
     color, label, xlabel, ylabel, title : optional
         Axis labels default to the column names; ``""`` leaves an axis unlabelled (small
         multiples).
+    band_label, outer_label : str, optional
+        Legend entries of the inner and the outer band.
     legend : bool
         Draw a legend (off for small multiples).
     ax : matplotlib.axes.Axes, optional
@@ -63,8 +67,10 @@ def bands(
     frame = frame.sort_values(x)
     ax = _axes(ax, (6, 4))
     if outer is not None:
-        ax.fill_between(frame[x], frame[outer[0]], frame[outer[1]], color=color, alpha=0.15, lw=0)
-    ax.fill_between(frame[x], frame[lower], frame[upper], color=color, alpha=0.4, lw=0)
+        ax.fill_between(frame[x], frame[outer[0]], frame[outer[1]], color=color, alpha=0.15, lw=0,
+                        label=outer_label)
+    ax.fill_between(frame[x], frame[lower], frame[upper], color=color, alpha=0.4, lw=0,
+                    label=band_label)
     ax.plot(frame[x], frame[estimate], color=color, lw=1.5, label=label)
     if data is not None:
         data = _frame(data)
@@ -187,7 +193,8 @@ def prior_posterior(
     return ax
 
 
-def recovery(table: pd.DataFrame, *, title: str | None = None, ax: Axes | None = None) -> Axes:
+def recovery(table: pd.DataFrame, *, centre: bool = False, title: str | None = None,
+             ax: Axes | None = None) -> Axes:
     """Known values of a simulation against their posterior intervals, one row per parameter.
 
     Parameters
@@ -195,24 +202,33 @@ def recovery(table: pd.DataFrame, *, title: str | None = None, ax: Axes | None =
     table : pandas.DataFrame
         As :func:`course_pkg.diagnostics.check_recovery` returns it: columns ``parameter``,
         ``truth``, ``mean``, ``lower``, ``upper`` and ``covered``.
+    centre : bool
+        Subtract each parameter's true value, so that parameters on different scales share one
+        axis (estimate minus truth; the truth is the zero line).
     title : str, optional
     ax : matplotlib.axes.Axes, optional
 
     Returns
     -------
     matplotlib.axes.Axes
-        Intervals in grey (red when they miss), posterior means as dots, truths as crosses.
+        Intervals in grey (red when they miss), posterior means as dots, truths as crosses (or the
+        zero line when centred).
     """
     table = _frame(table, "table")
     _columns(table, "table", parameter="parameter", truth="truth", mean="mean", lower="lower",
              upper="upper", covered="covered")
+    shift = table["truth"].to_numpy(dtype=float) if centre else 0.0
     ax = _axes(ax, (6, 0.8 + 0.3 * len(table)))
     row = np.arange(len(table))[::-1]
     colours = np.where(table["covered"].to_numpy(dtype=bool), "0.5", "tab:red")
-    ax.hlines(row, table["lower"], table["upper"], color=colours, lw=2)
-    ax.scatter(table["mean"], row, color="tab:blue", s=15, zorder=3, label="posterior mean")
-    ax.scatter(table["truth"], row, color="black", marker="x", s=30, zorder=4, label="truth")
+    ax.hlines(row, table["lower"] - shift, table["upper"] - shift, color=colours, lw=2)
+    ax.scatter(table["mean"] - shift, row, color="tab:blue", s=15, zorder=3,
+               label="posterior mean")
+    if centre:
+        ax.axvline(0.0, color="black", lw=1, ls="--", label="truth")
+    else:
+        ax.scatter(table["truth"], row, color="black", marker="x", s=30, zorder=4, label="truth")
     ax.set_yticks(row, table["parameter"].astype(str))
-    ax.set(xlabel="value", title=title)
-    ax.legend(loc="best", fontsize=9)
+    ax.set(xlabel="estimate minus truth" if centre else "value", title=title)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9)  # clear of the rows
     return ax

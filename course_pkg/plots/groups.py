@@ -25,6 +25,7 @@ def trajectories(
     seed: int | None = None,
     population: bool = False,
     points: bool | None = None,
+    legend_title: str | None = None,
     xlabel: str | None = None,
     ylabel: str | None = None,
     title: str | None = None,
@@ -53,6 +54,8 @@ def trajectories(
         Draw the mean of ``y`` over all groups (not only those drawn) at each ``x``.
     points : bool, optional
         Draw the observations as points; by default only when ``line`` differs from ``y``.
+    legend_title : str, optional
+        Title of the ``hue`` legend (default: the ``hue`` column's name).
     xlabel, ylabel, title : str, optional
         Axis labels (default: the column names) and title.
     ax : matplotlib.axes.Axes, optional
@@ -90,7 +93,7 @@ def trajectories(
     ax.set(xlabel=x if xlabel is None else xlabel, ylabel=y if ylabel is None else ylabel,
            title=title)
     if population or (hue is not None and ax.get_legend_handles_labels()[0]):
-        ax.legend(title=hue if hue is not None and not population else None)
+        ax.legend(title=(legend_title or hue) if hue is not None and not population else None)
     return ax
 
 
@@ -176,6 +179,7 @@ def shrinkage(
     size: str | None = None,
     x: str | None = None,
     reference: float | None = None,
+    reference_label: str = "grand mean",
     xlabel: str | None = None,
     ylabel: str | None = None,
     title: str | None = None,
@@ -196,6 +200,8 @@ def shrinkage(
         default groups are placed in order of their raw mean and labelled by the index.
     reference : float, optional
         The value partial pooling pulls towards (e.g. the grand mean), drawn as a dashed line.
+    reference_label : str
+        Its legend entry.
     xlabel, ylabel, title : str, optional
     ax : matplotlib.axes.Axes, optional
 
@@ -214,7 +220,7 @@ def shrinkage(
     else:
         position = table[x].to_numpy(dtype=float)
     if reference is not None:
-        ax.axhline(reference, ls="--", color="0.3", lw=1, label="pooled towards")
+        ax.axhline(reference, ls="--", color="0.3", lw=1, label=reference_label)
     for xi, start, end in zip(position, table[raw], table[pooled], strict=True):
         ax.annotate("", xy=(xi, end), xytext=(xi, start),
                     arrowprops={"arrowstyle": "->", "color": "0.5", "lw": 1})
