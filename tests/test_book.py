@@ -58,7 +58,7 @@ CHAPTERS = [p for p in NOTEBOOKS if re.match(r"ch\d\d_", p.name)]
 
 #: The course's calls that draw from a posterior. A method ``.fit`` counts when it is given a
 #: seed (Bambi's and the course's builders'; statsmodels' REML fits take none).
-SAMPLERS = {"fit_bambi", "sample_pymc", "sample_posterior_predictive"}
+SAMPLERS = {"fit", "fit_bambi", "sample_pymc", "sample_posterior_predictive"}  # fit: course_pkg.fitting
 
 
 def first_fit_cell(code_cells: list[dict]) -> int:
