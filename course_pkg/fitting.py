@@ -23,6 +23,9 @@ from course_pkg.sampling import fit_bambi, sample_pymc
 
 __all__ = ["TIMING_COLUMNS", "fit", "gate_variables", "timing_table"]
 
+#: Dimension names of per-observation variables (Bambi's, the builders' and chapter 1's).
+_OBS_DIMS = ("__obs__", "obs", "obs_id")
+
 #: What :func:`fit` records in ``idata.attrs`` and :func:`timing_table` shows.
 TIMING_COLUMNS = ("build_s", "compile_s", "sampling_s", "total_s", "min_ess_bulk", "min_ess_tail",
                   "max_rhat", "divergences", "ess_per_s")
@@ -31,12 +34,12 @@ TIMING_COLUMNS = ("build_s", "compile_s", "sampling_s", "total_s", "min_ess_bulk
 def gate_variables(idata: xr.DataTree) -> list[str]:
     """The posterior variables the gate checks by default: all but per-observation quantities.
 
-    Variables with an observation dimension (Bambi's ``__obs__``, or ``obs``) are deterministic
+    Variables with an observation dimension (Bambi's ``__obs__``, ``obs`` or ``obs_id``) are deterministic
     functions of the parameters (``mu`` for each row); the parameters themselves are gated.
     """
     _datatree.require(idata)
     return [name for name, var in idata.posterior.data_vars.items()
-            if not any(d in ("__obs__", "obs") for d in var.dims)]
+            if not any(d in _OBS_DIMS for d in var.dims)]
 
 
 def _kind(model) -> str:
@@ -167,7 +170,8 @@ def timing_table(fits: Mapping[str, xr.DataTree] | Sequence[xr.DataTree]) -> pd.
 
     Parameters
     ----------
-    fits : mapping of name -> DataTree, or sequence of DataTree
+    fits : mapping or sequence
+        Fits by name (a mapping of str to xarray.DataTree), or a sequence of fits.
         A sequence uses each fit's ``attrs["name"]``.
 
     Returns

@@ -52,8 +52,8 @@ __all__ = [
 PROGRESS_ENV = "COURSE_PROGRESS"
 #: NUTS implementations the course can use, by PyMC's ``nuts_sampler`` name.
 SAMPLERS = ("nutpie", "pymc", "numpyro")
-#: The course's sampling defaults, in one place: :func:`sample_pymc`, :func:`fit_bambi`,
-#: ``CorrelatedModel.fit`` and :func:`course_pkg.fitting.fit` all take theirs from here.
+#: The course's sampling defaults in one place; sample_pymc, fit_bambi, CorrelatedModel.fit
+#: and course_pkg.fitting.fit all take theirs from here.
 DEFAULTS = {"draws": 1000, "tune": 1000, "chains": 4, "sampler": "nutpie"}
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -164,7 +164,11 @@ def test_prior_posterior_two_densities_and_reference():
     rng = np.random.default_rng(0)
     ax = plots.prior_posterior(rng.normal(0, 5, 2000), rng.normal(1, 0.3, 2000),
                                name="slope (points/semester)", reference=1.0, xlim=(-5, 5))
-    assert len(ax.collections) == 2  # the two filled densities
+    assert len(ax.patches) == 2  # the two filled histograms
+    # shared bins, normalised to densities over the axis
+    edges = [p.get_xy()[:, 0] for p in ax.patches]
+    for xs in edges:
+        assert xs.min() == pytest.approx(-5) and xs.max() == pytest.approx(5)
     assert ax.get_xlabel() == "slope (points/semester)"
     assert ax.get_xlim() == (-5, 5)
     with pytest.raises(ValueError, match="posterior"):

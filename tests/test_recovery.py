@@ -21,7 +21,7 @@ def idata():
 
 
 def test_covered_values_pass_with_a_row_per_element(idata):
-    table = check_recovery(idata, {"mu": 1.0, "u": np.arange(20.0)})
+    table = check_recovery(idata, {"mu": 1.0, "u": np.arange(20.0)}, group_effects=["u"])
     assert len(table) == 21
     assert table["covered"].all()
     assert table["parameter"].iloc[1] == "u[g0]"
@@ -39,12 +39,15 @@ def test_a_scalar_that_misses_raises_naming_it(idata):
 def test_vector_misses_within_chance_pass_beyond_it_fail(idata):
     truth = np.arange(20.0)
     truth[:2] += 5  # two of twenty miss: Binomial(20, 0.05) makes that plausible
-    table = check_recovery(idata, {"u": truth})
+    table = check_recovery(idata, {"u": truth}, group_effects="u")
     assert (~table["covered"]).sum() == 2
-    truth[:6] += 5  # six of twenty: P(>= 6) is about 3e-4
-    with pytest.raises(RecoveryError, match=r"u: 6 of 20 miss \(at most \d expected"):
+    # ... but not for a population-level vector, every element of which must be covered
+    with pytest.raises(RecoveryError, match=r"u: 2 of 20 miss \(at most 0 allowed"):
         check_recovery(idata, {"u": truth})
-    shown = check_recovery(idata, {"u": truth}, raise_on_miss=False)
+    truth[:6] += 5  # six of twenty: P(>= 6) is about 3e-4
+    with pytest.raises(RecoveryError, match=r"u: 6 of 20 miss \(at most 4 allowed"):
+        check_recovery(idata, {"u": truth}, group_effects=["u"])
+    shown = check_recovery(idata, {"u": truth}, group_effects=["u"], raise_on_miss=False)
     assert not recovery_summary(shown).loc["u", "passed"]
 
 
@@ -68,6 +71,8 @@ def test_bad_input(idata):
         check_recovery(idata, [1.0])
     with pytest.raises(KeyError, match="no entry in truth"):
         check_recovery(idata, {"mu": 1.0}, var_names=["u"])
+    with pytest.raises(KeyError, match="no entry in truth"):
+        check_recovery(idata, {"mu": 1.0}, group_effects=["u"])
     with pytest.raises(TypeError, match="DataTree"):
         check_recovery(idata.posterior.to_dataset(), {"mu": 1.0})
     with pytest.raises(ValueError, match="finite"):
@@ -80,3 +85,23 @@ def test_a_unit_diagonal_off_by_rounding_counts_as_covered():
     assert check_recovery(idata, {"c": 1.0})["covered"].all()
     with pytest.raises(RecoveryError):
         check_recovery(idata, {"c": 1.001})
+
+
+def test_a_correlation_matrix_is_checked_on_its_strict_lower_triangle():
+    rng = np.random.default_rng(3)
+    r = rng.normal(0.3, 0.05, (2, 200))
+    cor = np.stack([np.stack([np.ones_like(r), r], -1), np.stack([r, np.ones_like(r)], -1)], -2)
+    idata = az.from_dict({"posterior": {"cor_g": cor}}, dims={"cor_g": ["g__coef", "g__coef_bis"]},
+                         coords={"g__coef": ["a", "b"], "g__coef_bis": ["a", "b"]})
+    table = check_recovery(idata, {"cor_g": [[1.0, 0.3], [0.3, 1.0]]})
+    assert list(table["parameter"]) == ["cor_g[b, a]"]
+    with pytest.raises(RecoveryError, match=r"cor_g: 1 of 1 miss"):
+        check_recovery(idata, {"cor_g": [[1.0, 0.9], [0.9, 1.0]]})
+
+
+def test_the_error_names_group_variables_with_bars():
+    rng = np.random.default_rng(4)
+    idata = az.from_dict({"posterior": {"1|g": rng.normal(0.0, 0.1, (2, 200, 3))}},
+                         dims={"1|g": ["g"]}, coords={"g": ["x", "y", "z"]})
+    with pytest.raises(RecoveryError, match=r"1\|g\[x\]: truth 5"):
+        check_recovery(idata, {"1|g": [5.0, 0.0, 0.0]})

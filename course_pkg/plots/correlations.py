@@ -28,8 +28,8 @@ def correlation_matrix(
 
     Parameters
     ----------
-    mean, lower, upper : array_like, shape (k, k)
-        Posterior means and interval bounds of the correlations.
+    mean, lower, upper : array_like
+        Posterior means and interval bounds of the correlations, each a k x k array.
     labels : sequence of str
         One label per row/column.
     title : str, optional
@@ -81,7 +81,8 @@ def ellipse_points(mean, cov, *, level: float = 0.95, n: int = 200) -> np.ndarra
 
     Returns
     -------
-    numpy.ndarray, shape (n, 2)
+    numpy.ndarray
+        ``n`` points, one row each (x, y).
 
     Raises
     ------

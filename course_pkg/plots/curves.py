@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.axes import Axes
 
 from course_pkg.plots._base import DATA_COLOUR, _axes, _columns, _frame
@@ -41,7 +40,7 @@ def bands(
         One row per grid value of ``x``.
     x, estimate, lower, upper : str
         Columns: the covariate, the curve, and the inner band's bounds (credible interval).
-    outer : (str, str), optional
+    outer : tuple of str, optional
         Columns of a wider band drawn lighter behind (e.g. the prediction interval).
     data : pandas.DataFrame, optional
         Observations drawn as points, columns ``data_x`` and ``data_y`` (default ``x``, ``estimate``).
@@ -102,8 +101,9 @@ def prior_predictive(
 
     Parameters
     ----------
-    draws : array_like, shape (n_draws, len(x))
-        Prior predictive (or prior mean) curves evaluated at ``x``.
+    draws : array_like
+        Prior predictive (or prior mean) curves evaluated at ``x``, one row per draw
+        (shape n_draws by the length of ``x``).
     x : array_like
         The covariate grid.
     data : pandas.DataFrame, optional
@@ -150,9 +150,10 @@ def prior_posterior(
     name: str,
     reference: float | None = None,
     xlim: tuple[float, float] | None = None,
+    bins: int = 60,
     ax: Axes | None = None,
 ) -> Axes:
-    """Densities of one parameter's prior and posterior draws on one axis.
+    """Histograms (as densities) of one parameter's prior and posterior draws on one axis.
 
     Parameters
     ----------
@@ -162,8 +163,11 @@ def prior_posterior(
         The parameter, with units where it has them (x-axis label).
     reference : float, optional
         A value to mark (e.g. the truth of a simulation, or the source's estimate).
-    xlim : (float, float), optional
-        Range of the x-axis (heavy-tailed priors otherwise stretch it).
+    xlim : tuple of float, optional
+        Range of the x-axis (heavy-tailed priors otherwise stretch it). The histograms are of the
+        draws inside it, normalised over it.
+    bins : int
+        Number of bins across the axis.
     ax : matplotlib.axes.Axes, optional
 
     Returns
@@ -179,11 +183,14 @@ def prior_posterior(
             raise ValueError(f"{label} must hold at least two finite draws")
         values[label] = arr
     ax = _axes(ax, (5, 3.5))
+    # Histograms on shared bins: a kernel density would smear mass below a bound such as 0 (a
+    # half-Cauchy's density is largest at 0, a KDE's falls there).
+    both = np.concatenate(list(values.values()))
+    low, high = xlim if xlim is not None else (both.min(), both.max())
+    edges = np.linspace(low, high, bins + 1)
     for (label, arr), colour in zip(values.items(), ("0.55", "tab:blue"), strict=True):
-        if xlim is not None:
-            arr = arr[(arr >= xlim[0]) & (arr <= xlim[1])]
-        sns.kdeplot(x=arr, ax=ax, color=colour, fill=True, alpha=0.3, label=label,
-                    clip=xlim, warn_singular=False)
+        ax.hist(arr[(arr >= low) & (arr <= high)], bins=edges, density=True, histtype="stepfilled",
+                color=colour, alpha=0.45, label=label + (" (within the axis)" if xlim else ""))
     if reference is not None:
         ax.axvline(reference, color="black", ls="--", lw=1, label="reference")
     if xlim is not None:

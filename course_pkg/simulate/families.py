@@ -83,7 +83,7 @@ def simulate_family(
     Parameters
     ----------
     family : str
-        One of :data:`FAMILIES` (Bambi's names).
+        One of ``FAMILIES`` (Bambi's names).
     seed : int or numpy.random.Generator
     n_obs, n_groups : int
         Rows, and groups they are spread over at random.
@@ -93,7 +93,7 @@ def simulate_family(
     sd_group : float
         SD of the group effects on the link scale.
     **aux
-        The family's auxiliary parameters (defaults in :data:`FAMILIES`), as Bambi names them:
+        The family's auxiliary parameters (defaults in ``FAMILIES``), as Bambi names them:
         ``sigma``, ``nu``, ``alpha`` (negative binomial dispersion, gamma and Weibull shape),
         ``kappa`` (beta precision), ``psi`` (probability of the count or positive part, as in
         PyMC: zeros come with probability 1 - psi), ``trials``, ``threshold``, ``categories``.

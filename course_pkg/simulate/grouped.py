@@ -120,16 +120,17 @@ def simulate_varying_slopes(
     n_groups : int
     x : sequence of float
         Covariate values at which each group is observed (intercept-and-slope form).
-    intercept, slope, sd_intercept, sd_slope, correlation, sigma : float
-        Population intercept and slope, their SDs across groups and correlation, residual SD.
-    design : array_like, shape (n_rows, k), optional
-        Rows every group is observed at (replaces ``x``).
+    intercept, slope, sd_intercept, sd_slope, sigma : float
+        Population intercept and slope, their SDs across groups, residual SD.
+    correlation : float or array_like
+        Correlation of the effects: one number for every pair, or a k by k correlation matrix.
+    design : array_like, optional
+        Rows every group is observed at (n_rows by k; replaces ``x``).
     coefficients, sds : sequence of float, optional
         With ``design``: population coefficients and group SDs (length k).
     names : sequence of str, optional
         With ``design``: column names (default ``x0`` ... ``x{k-1}``).
 
-    ``correlation`` is a number (every pair) or a k x k correlation matrix.
 
     Returns
     -------

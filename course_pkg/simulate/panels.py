@@ -54,13 +54,13 @@ def simulate_panel(
         People, and days per person (every person every day).
     outcomes : tuple of str
         One name (a location-scale model) or two (a two-outcome model).
-    intercept, slope, log_sigma : float or pair of float
+    intercept, slope, log_sigma : float or sequence of float
         Population mean on day 0, change over the study (per unit of ``day01``), and log residual
         SD, per outcome (a single number is used for every outcome).
-    sd_intercept, sd_slope, sd_log_sigma : float or pair of float
+    sd_intercept, sd_slope, sd_log_sigma : float or sequence of float
         SDs of the person effects. ``sd_log_sigma=0`` gives a residual SD that does not vary by
         person (no scale effect is drawn).
-    correlation : float or matrix
+    correlation : float or array_like
         Correlation of the person effects: one number for every pair, or a matrix over the effects
         in the order of ``truth["effect_names"]``.
     residual_cor : float

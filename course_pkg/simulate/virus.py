@@ -122,7 +122,7 @@ def simulate_virus_load(
     ----------
     setting : {"m1", "m2", "m3"}
         The source's simulation setting, which fixes ``mu_a``, ``mu_b``, ``sigma_a``,
-        ``sigma_b`` (see :data:`PRIOR_SETTINGS`): "m1" spreads 1 (too wide), "m2" spreads
+        ``sigma_b`` (see ``PRIOR_SETTINGS``): "m1" spreads 1 (too wide), "m2" spreads
         0.0001 (no individual variation), "m3" spreads 0.1 (plausible). Any of the four can be
         overridden by its own keyword.
     seed : int or numpy.random.Generator
