@@ -194,11 +194,11 @@ def test_dependencies_are_exactly_what_course_pkg_imports():
     distributions = metadata.packages_distributions()
     imported: dict[str, set[str]] = {}
     lazy_only: dict[str, bool] = {}
-    for path in sorted((ROOT / "course_pkg").glob("*.py")):
+    for path in sorted((ROOT / "course_pkg").rglob("*.py")):  # subpackages too
         for module, in_function in _imports(ast.parse(path.read_text())):
             if module in sys.stdlib_module_names or module in {"__future__", "course_pkg"}:
                 continue
-            imported.setdefault(module, set()).add(path.name)
+            imported.setdefault(module, set()).add(str(path.relative_to(ROOT / "course_pkg")))
             lazy_only[module] = lazy_only.get(module, True) and in_function
     for module, extra in OPTIONAL_IMPORTS.items():
         if module in imported:
