@@ -28,6 +28,7 @@ __all__ = [
     "check_recovery",
     "compare_fits",
     "convergence_table",
+    "count_divergences",
     "printed_tolerance",
     "summary_table",
 ]
@@ -118,6 +119,14 @@ def convergence_table(idata, var_names: Sequence[str] | None = None) -> pd.DataF
     return table.loc[keep]
 
 
+def count_divergences(idata) -> int:
+    """Divergent transitions over all chains (0 when the fit records none)."""
+    _require_idata(idata)
+    if _datatree.has_group(idata, "sample_stats") and "diverging" in idata.sample_stats:
+        return int(idata.sample_stats["diverging"].values.sum())
+    return 0
+
+
 def check_convergence(
     idata,
     var_names: Sequence[str] | None = None,
@@ -203,9 +212,7 @@ def check_convergence(
         if issues:
             problems.append(f"  {label}: " + ", ".join(issues))
 
-    divergences = 0
-    if _datatree.has_group(idata, "sample_stats") and "diverging" in idata.sample_stats:
-        divergences = int(idata.sample_stats["diverging"].values.sum())
+    divergences = count_divergences(idata)
     if divergences > max_divergences:
         n_draws = idata.sample_stats["diverging"].size
         problems.insert(

@@ -163,10 +163,10 @@ def _variables(idata) -> dict:
     return {**dict(idata.posterior.data_vars.items()), **bambi_view(idata.posterior)}
 
 
-def _group_vars(idata) -> list[str]:
-    """Posterior variables holding group-specific effects (``<expr>|<group>``)."""
+def _group_vars(variables: dict) -> list[str]:
+    """Variables holding group-specific effects (``<expr>|<group>``)."""
     names = []
-    for name, da in _variables(idata).items():
+    for name, da in variables.items():
         if "|" not in name or name.endswith("__") or name.endswith("_sigma"):
             continue
         if _COR_RE.match(name) or name.endswith("_offset"):
@@ -222,7 +222,8 @@ def ranef(
     """
     _require_idata(idata)
     lo, hi = _check_prob(prob)
-    available = _group_vars(idata)
+    variables = _variables(idata)
+    available = _group_vars(variables)
     if var_names is None:
         names = available
         if not names:
@@ -238,7 +239,6 @@ def ranef(
                 f"available: {available}"
             )
     frames = []
-    variables = _variables(idata)
     for name in names:
         da = variables[name]
         extra = [d for d in da.dims if d not in _SAMPLE_DIMS]

@@ -18,7 +18,7 @@ import pymc as pm
 import xarray as xr
 
 from course_pkg import _datatree
-from course_pkg.diagnostics import check_convergence
+from course_pkg.diagnostics import check_convergence, convergence_table, count_divergences
 from course_pkg.sampling import fit_bambi, sample_pymc
 
 __all__ = ["TIMING_COLUMNS", "fit", "gate_variables", "timing_table"]
@@ -45,11 +45,9 @@ def gate_variables(idata: xr.DataTree) -> list[str]:
 def _kind(model) -> str:
     if isinstance(model, pm.Model):
         return "pymc"
-    try:
-        import bambi as bmb
-    except ImportError:  # pragma: no cover - bambi is a runtime dependency
-        bmb = None
-    if bmb is not None and isinstance(model, bmb.Model):
+    import bambi as bmb  # imported here: it is slow to import and only Bambi fits need it
+
+    if isinstance(model, bmb.Model):
         return "bambi"
     from course_pkg.correlated import CorrelatedModel
 
@@ -133,18 +131,10 @@ def fit(
               "total_s": wall + (0.0 if np.isnan(build_s) else build_s)}
     names = list(var_names) if var_names is not None else gate_variables(idata)
     if gate is False:
-        table = None
+        table = convergence_table(idata, names)
     else:
         table = check_convergence(idata, names, **({} if gate is True else dict(gate)))
-    if table is None:
-        from course_pkg.diagnostics import convergence_table
-
-        table = convergence_table(idata, names)
-        divergences = (int(idata.sample_stats["diverging"].values.sum())
-                       if _datatree.has_group(idata, "sample_stats")
-                       and "diverging" in idata.sample_stats else 0)
-    else:
-        divergences = int(table.attrs["divergences"])
+    divergences = count_divergences(idata)
     record.update(min_ess_bulk=float(table["ess_bulk"].min()),
                   min_ess_tail=float(table["ess_tail"].min()),
                   max_rhat=float(table["r_hat"].max()), divergences=divergences)

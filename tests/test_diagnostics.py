@@ -181,3 +181,17 @@ def test_printed_tolerance():
         printed_tolerance(-1)
     with pytest.raises(ValueError, match="mcse"):
         printed_tolerance(2, mcse=-0.1)
+
+
+def test_count_divergences_sums_over_chains_and_is_zero_without_stats():
+    import arviz as az
+    import numpy as np
+
+    from course_pkg.diagnostics import count_divergences
+
+    diverging = np.zeros((2, 50), dtype=bool)
+    diverging[0, :3] = diverging[1, 10] = True
+    idata = az.from_dict({"posterior": {"a": np.zeros((2, 50))},
+                          "sample_stats": {"diverging": diverging}})
+    assert count_divergences(idata) == 4
+    assert count_divergences(az.from_dict({"posterior": {"a": np.zeros((2, 50))}})) == 0

@@ -88,11 +88,6 @@ def mu_closed_form(alpha, beta, time):
     return np.exp(alpha) * np.log(time) - np.exp(beta) * time
 
 
-_as_positive_vector = check.vector
-_check_sd = check.sd
-_check_real = check.real
-
-
 def simulate_virus_load(
     setting: str = "m3",
     *,
@@ -183,10 +178,10 @@ def simulate_virus_load(
         raise ValueError(f"setting must be one of {sorted(PRIOR_SETTINGS)}, got {setting!r}")
     rng = check.rng_from(seed)
 
-    times_arr = _as_positive_vector(times, "times")
+    times_arr = check.vector(times, "times")
     if np.any(times_arr <= 0):
         raise ValueError(f"times must all be > 0 because the model uses log(time); got {times!r}")
-    doses_arr = _as_positive_vector(doses, "doses")
+    doses_arr = check.vector(doses, "doses")
     if np.any(doses_arr <= 0):
         raise ValueError(f"doses must all be > 0 because the model uses log(dose); got {doses!r}")
     if np.any(np.diff(doses_arr) <= 0):
@@ -222,7 +217,7 @@ def simulate_virus_load(
     if middle_dose is None:
         log_mid = float(np.median(log_doses))
     else:
-        middle_dose = _check_real(middle_dose, "middle_dose")
+        middle_dose = check.real(middle_dose, "middle_dose")
         if middle_dose <= 0:
             raise ValueError(f"middle_dose must be > 0, got {middle_dose}")
         log_mid = float(np.log(middle_dose))
@@ -230,13 +225,13 @@ def simulate_virus_load(
     hyper = dict(PRIOR_SETTINGS[setting])
     for name, value in (("mu_a", mu_a), ("mu_b", mu_b)):
         if value is not None:
-            hyper[name] = _check_real(value, name)
+            hyper[name] = check.real(value, name)
     for name, value in (("sigma_a", sigma_a), ("sigma_b", sigma_b)):
         if value is not None:
-            hyper[name] = _check_sd(value, name)
-    a1 = _check_real(a1, "a1")
-    b1 = _check_real(b1, "b1")
-    sigma = _check_sd(sigma, "sigma")
+            hyper[name] = check.sd(value, name)
+    a1 = check.real(a1, "a1")
+    b1 = check.real(b1, "b1")
+    sigma = check.sd(sigma, "sigma")
 
     n_ind = sum(sizes)
     group = np.repeat(np.arange(len(sizes)), sizes)
