@@ -22,6 +22,9 @@ simulate
     Simulators for every chapter, each returning the data and the values it used.
 plots
     The course's figures (trajectories, caterpillars, shrinkage, bands, correlations, recovery).
+parity
+    Estimates against a source's printed numbers (``check_parity``) and two fits of one model
+    against each other (``compare_fits``).
 recovery
     Does a fit to simulated data recover the simulation's values (``check_recovery``)?
 virus
@@ -40,6 +43,7 @@ from course_pkg import (
     fitlog,
     fitting,
     linalg,
+    parity,
     plots,
     recovery,
     sampling,
@@ -89,6 +93,7 @@ __all__ = [
     "linalg",
     "list_datasets",
     "load_dataset",
+    "parity",
     "plots",
     "recovery",
     "sampling",

@@ -26,6 +26,7 @@ __all__ = [
     "DRAW_COLUMNS",
     "add_epred_draws",
     "add_predicted_draws",
+    "level_intervals",
     "mean_qi",
     "spread_draws",
 ]
@@ -349,3 +350,47 @@ def mean_qi(
                             ".upper": [col.quantile(1 - tail)]})
     out[".width"] = width
     return out
+
+
+def level_intervals(draws, name: str, *, prob: float = 0.95) -> pd.DataFrame:
+    """Posterior mean and equal-tailed interval of a quantity per group level, in one row each.
+
+    For a derived quantity (a person's expected level, their residual SD) computed from a
+    posterior as an xarray DataArray with dims ``(chain, draw, <level dim>)``.
+
+    Parameters
+    ----------
+    draws : xarray.DataArray
+        Dims ``chain``, ``draw`` and one more (the levels).
+    name : str
+        Column name of the mean; the bounds are ``<name>_lo`` and ``<name>_hi``.
+    prob : float
+        Interval mass, strictly between 0 and 1.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by the level coordinate.
+
+    Raises
+    ------
+    TypeError
+        ``draws`` is not a DataArray.
+    ValueError
+        Dims other than ``chain``, ``draw`` and one level dim; ``prob`` outside (0, 1).
+    """
+    import xarray as xr
+
+    if not isinstance(draws, xr.DataArray):
+        raise TypeError(f"draws must be an xarray.DataArray, got {type(draws).__name__}")
+    extra = [d for d in draws.dims if d not in ("chain", "draw")]
+    if len(extra) != 1 or {"chain", "draw"} - set(draws.dims):
+        raise ValueError(f"draws must have dims (chain, draw, <levels>), got {draws.dims}")
+    if isinstance(prob, bool) or not isinstance(prob, int | float) or not 0 < prob < 1:
+        raise ValueError(f"prob must be a number strictly between 0 and 1, got {prob!r}")
+    tail = (1 - prob) / 2
+    q = draws.quantile([tail, 1 - tail], ("chain", "draw"))
+    return pd.DataFrame({name: draws.mean(("chain", "draw")).values,
+                         f"{name}_lo": q.isel(quantile=0).values,
+                         f"{name}_hi": q.isel(quantile=1).values},
+                        index=pd.Index(draws[extra[0]].values, name=extra[0]))

@@ -30,6 +30,7 @@ from course_pkg._builder_names import bambi_view
 from course_pkg._prior_table import prior_table
 
 __all__ = [
+    "add_correlations",
     "fixef",
     "prior_table",
     "ranef",
@@ -338,3 +339,44 @@ def varcorr(
     out = pd.DataFrame(records)
     return out.rename(columns={"mean": "Estimate", "sd": "Est.Error",
                                "lo": f"Q{_pct(lo)}", "hi": f"Q{_pct(hi)}"})
+
+
+def add_correlations(idata, group: str) -> list[str]:
+    """Add each correlation of a builder fit's ``cor_<group>`` to its posterior as one scalar
+    variable ``cor(<a>, <b>)`` (brms's names), so that summaries and parity checks can name it.
+
+    Parameters
+    ----------
+    idata : xarray.DataTree
+        A :class:`~course_pkg.correlated.CorrelatedModel` fit with ``cor_<group>``.
+    group : str
+        The block's name (``"id"`` for ``(... | id)``).
+
+    Returns
+    -------
+    list of str
+        The names added, lower triangle row by row (``cor(Intercept, day01)``, ...).
+
+    Raises
+    ------
+    TypeError
+        ``idata`` is not a DataTree.
+    KeyError
+        No ``cor_<group>`` in the posterior (the names of the ``cor_`` variables are listed).
+    """
+    _require_idata(idata)
+    post = idata.posterior
+    name = f"cor_{group}"
+    if name not in post:
+        have = [v for v in post.data_vars if str(v).startswith("cor_")]
+        raise KeyError(f"the posterior has no {name!r}; correlation matrices: {have}")
+    cor = post[name]
+    coef, bis = f"{group}__coef", f"{group}__coef_bis"
+    labels = [str(c) for c in cor[coef].values]
+    names = []
+    for i, a in enumerate(labels):
+        for b in labels[:i]:
+            label = f"cor({b}, {a})"
+            post[label] = cor.sel({coef: b, bis: a}, drop=True)
+            names.append(label)
+    return names

@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
-__all__ = ["DEFAULT_PRIORS", "MODEL_NAMES", "build_virus_model"]
+__all__ = ["DEFAULT_PRIORS", "MODEL_NAMES", "build_virus_model", "design_summary",
+           "person_trajectories", "population_estimates"]
 
 MODEL_NAMES = ("m1", "m2", "m2a", "m3", "m4")
 
@@ -199,3 +200,152 @@ def build_virus_model(
         pm.Normal("outcome", mu, sigma, observed=data["outcome"].to_numpy(dtype=float),
                   dims="obs_id")
     return m
+
+
+_POPULATION = {"mu_a": ("mu_a", "a0"), "mu_b": ("mu_b", "b0")}
+
+
+def population_estimates(idata) -> dict[str, tuple[float, float]]:
+    """Posterior mean and SD of the population parameters of any of the five models.
+
+    ``mu_a`` and ``mu_b`` are the model's own where it has them (m2, m4); m2a's single ``a0`` and
+    ``b0``; for m1 and m3, which have no population parameter, the mean over people of ``a0`` and
+    ``b0``. Also ``a1``, ``b1`` and ``sigma``.
+
+    Parameters
+    ----------
+    idata : xarray.DataTree
+        A fit of a model from :func:`build_virus_model`.
+
+    Returns
+    -------
+    dict
+        Parameter name to ``(mean, sd)``.
+
+    Raises
+    ------
+    TypeError
+        ``idata`` has no posterior.
+    KeyError
+        A parameter the five models all have is missing (not a virus-model fit; or fitted with
+        ``dose_effect=False``).
+    """
+    from course_pkg import _datatree
+
+    _datatree.require(idata, "idata")
+    post = idata.posterior
+    values = {}
+    for name, (own, per_person) in _POPULATION.items():
+        if own in post:
+            values[name] = post[own]
+        elif per_person in post:
+            draws = post[per_person]
+            values[name] = draws.mean("id") if "id" in draws.dims else draws
+        else:
+            raise KeyError(f"idata has neither {own!r} nor {per_person!r}: not a virus-model fit")
+    for name in ("a1", "b1", "sigma"):
+        if name not in post:
+            raise KeyError(f"idata has no {name!r}: not a virus-model fit with a dose effect")
+        values[name] = post[name]
+    return {k: (float(v.mean()), float(v.std())) for k, v in values.items()}
+
+
+def person_trajectories(idata, data: pd.DataFrame, times, *, n_draws: int = 500,
+                        seed: int = 0) -> pd.DataFrame:
+    """Each person's expected trajectory with its 95% credible band and prediction band.
+
+    For ``n_draws`` posterior draws of a model with per-person ``a0``, ``b0`` (m1, m3, m4):
+    ``mu(t) = exp(alpha) log t - exp(beta) t`` at each of ``times``; the prediction band adds
+    normal noise with the draw's ``sigma``.
+
+    Parameters
+    ----------
+    idata : xarray.DataTree
+        A fit with per-person ``a0`` and ``b0`` (dimension ``id``), ``a1``, ``b1``, ``sigma``.
+    data : pandas.DataFrame
+        The fitted data (``id`` and ``dose_adj`` columns: each person's dose).
+    times : array-like
+        Positive times (days) to evaluate the curves at.
+    n_draws : int
+        Posterior draws used.
+    seed : int
+        Seed for the draw subsample and the prediction noise.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per person and time: ``id``, ``time``, ``mean``, ``mu_lo``, ``mu_hi`` (95%
+        credible band of the mean) and ``y_lo``, ``y_hi`` (95% prediction band).
+
+    Raises
+    ------
+    ValueError
+        Non-positive times, ``n_draws`` < 1, or a fit without per-person effects.
+    KeyError
+        ``data`` lacks ``id`` or ``dose_adj``, or lacks a person of the fit.
+    """
+    import arviz as az
+
+    times = np.asarray(times, dtype=float)
+    if times.ndim != 1 or len(times) == 0 or np.any(times <= 0):
+        raise ValueError("times must be a non-empty 1-D array of positive times (days)")
+    if isinstance(n_draws, bool) or not isinstance(n_draws, int) or n_draws < 1:
+        raise ValueError(f"n_draws must be a positive int, got {n_draws!r}")
+    missing = [c for c in ("id", "dose_adj") if c not in getattr(data, "columns", [])]
+    if missing:
+        raise KeyError(f"data lacks column(s) {missing}")
+    if "id" not in idata.posterior["a0"].dims:
+        raise ValueError("the fit has no per-person a0 (m2a pools everyone): use m1, m3 or m4")
+    post = az.extract(idata, num_samples=n_draws, random_seed=seed)
+    dose_by_id = data.groupby("id")["dose_adj"].first()
+    ids = post["a0"].coords["id"].values
+    unknown = [i for i in ids if i not in dose_by_id.index]
+    if unknown:
+        raise KeyError(f"data lacks people {unknown[:5]} of the fit")
+    dose = dose_by_id.loc[ids].to_numpy()[:, None]
+    alpha = post["a0"].values + post["a1"].values * dose
+    beta = post["b0"].values + post["b1"].values * dose
+    mu = np.exp(alpha)[:, :, None] * np.log(times) - np.exp(beta)[:, :, None] * times
+    noise = (np.random.default_rng(seed).normal(size=mu.shape)
+             * post["sigma"].values[None, :, None])
+    rows = []
+    for k, pid in enumerate(ids):
+        q_mu = np.quantile(mu[k], [0.025, 0.975], axis=0)
+        q_y = np.quantile(mu[k] + noise[k], [0.025, 0.975], axis=0)
+        rows.append(pd.DataFrame({"id": pid, "time": times, "mean": mu[k].mean(axis=0),
+                                  "mu_lo": q_mu[0], "mu_hi": q_mu[1],
+                                  "y_lo": q_y[0], "y_hi": q_y[1]}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def design_summary(frame: pd.DataFrame) -> dict[str, float]:
+    """The design of a virus-load data set as numbers: people per dose group, each group's dose
+    and adjusted dose, and the sampling times (to compare a simulation with the source's data).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Columns ``id``, ``dose_cat``, ``dose``, ``dose_adj`` and ``time``.
+
+    Returns
+    -------
+    dict
+        ``n_<group>``, ``dose_<group>``, ``dose_adj_<group>`` and ``time_<k>``.
+
+    Raises
+    ------
+    KeyError
+        A column is missing.
+    """
+    missing = [c for c in ("id", "dose_cat", "dose", "dose_adj", "time")
+               if c not in getattr(frame, "columns", [])]
+    if missing:
+        raise KeyError(f"frame lacks column(s) {missing}")
+    people = frame.drop_duplicates("id")
+    sizes = people.groupby("dose_cat", observed=True).size()
+    doses = people.groupby("dose_cat", observed=True)[["dose", "dose_adj"]].first()
+    out = {f"n_{cat}": float(n) for cat, n in sizes.items()}
+    out.update({f"dose_{cat}": v for cat, v in doses["dose"].items()})
+    out.update({f"dose_adj_{cat}": v for cat, v in doses["dose_adj"].items()})
+    out.update({f"time_{k}": v for k, v in enumerate(sorted(frame["time"].unique()))})
+    return out

@@ -10,7 +10,10 @@ import pytest
 from course_pkg.correlated import (
     CorrelatedModel,
     FormulaError,
+    Parameterization,
     Prior,
+    _grouped,
+    _predict,
     lkj_cholesky_corr,
     split_group_terms,
 )
@@ -50,7 +53,7 @@ def slopes_fit(slopes_data):
               "sd": Prior("HalfNormal", sigma=2), "cor": 2, "sigma": Prior("HalfNormal", sigma=2)}
     # Six observations per group with sigma = 0.5 pin each group down: the centred form suits.
     model = CorrelatedModel("y ~ 1 + x + (1 + x | g)", slopes_data, priors=priors,
-                            noncentered=False)
+                            group_effects="centered")
     idata = model.fit(random_seed=7, draws=500, tune=500, chains=4)
     return model, idata
 
@@ -147,7 +150,7 @@ def test_scale_formula_and_shared_block_recover_location_scale_correlation():
     df = pd.DataFrame({"y": y, "g": [f"p{i}" for i in g]})
     model = CorrelatedModel("y ~ 1 + (1 |i| g)", df, sigma="sigma ~ 1 + (1 |i| g)",
                             priors={"sd": Prior("HalfNormal", sigma=1), "cor": 2},
-                            noncentered=False)
+                            group_effects="centered")
     assert [b.coef_labels for b in model.blocks] == [["Intercept", "sigma_Intercept"]]
     idata = model.fit(random_seed=3, draws=500, tune=500, chains=4)
     check_convergence(idata, ["Intercept", "sigma_Intercept", "sd_g", "cor_g"])
@@ -250,7 +253,7 @@ def test_center_predictors_puts_the_intercept_prior_at_the_means(slopes_data):
     shifted = slopes_data.assign(x=slopes_data["x"] + 10.0)  # true intercept at x = 0: 2 - 10
     priors = {"Intercept": Prior("Normal", mu=0, sigma=5), "b": Prior("Normal", mu=0, sigma=5),
               "sd": Prior("HalfNormal", sigma=2), "cor": 2, "sigma": Prior("HalfNormal", sigma=2)}
-    model = CorrelatedModel("y ~ 1 + x + (1 + x | g)", shifted, priors=priors, noncentered=False,
+    model = CorrelatedModel("y ~ 1 + x + (1 + x | g)", shifted, priors=priors, group_effects="centered",
                             center_predictors=True)
     free = {rv.name for rv in model.model.free_RVs}
     assert "Intercept_c" in free and "Intercept" not in free
@@ -284,18 +287,18 @@ def _grouped_data(seed=5, n_g=12, n_per=9):
     [
         {"formula": "y1 ~ 1 + x + (1 + x | g)"},
         {"formula": "y1 ~ 1 + x + (1 + x | g)", "center_predictors": True,
-         "noncentered": False},
+         "group_effects": "centered"},
         {"formula": "y1 ~ 1 + x + (1 + x |i| g)", "sigma": "sigma ~ 1 + (1 |i| g)"},
         {"formula": ["y1 ~ 1 + x + lag + (1 + x + lag |c| g)",
-                     "y2 ~ 1 + x + lag + (1 + x + lag |c| g)"], "noncentered": False},
+                     "y2 ~ 1 + x + lag + (1 + x + lag |c| g)"], "group_effects": "centered"},
     ],
     ids=["location", "centred", "location-scale", "two outcomes"],
 )
-def test_sufficient_statistics_give_the_same_log_density(spec):
+def test_grouped_likelihood_gives_the_same_log_density(spec):
     """The grouped likelihood equals the row-by-row one at random points of the parameter space."""
     data = _grouped_data()
     rows = CorrelatedModel(data=data, **spec).model
-    grouped = CorrelatedModel(data=data, sufficient_statistics=True, **spec).model
+    grouped = CorrelatedModel(data=data, likelihood="grouped", **spec).model
     assert {v.name for v in rows.free_RVs} == {v.name for v in grouped.free_RVs}
     f_rows, f_grouped = rows.compile_logp(), grouped.compile_logp()
     rng = np.random.default_rng(0)
@@ -305,16 +308,16 @@ def test_sufficient_statistics_give_the_same_log_density(spec):
         np.testing.assert_allclose(f_grouped(point), f_rows(point), rtol=1e-9)
 
 
-def test_sufficient_statistics_refuse_models_they_cannot_represent():
+def test_grouped_likelihood_refuses_models_it_cannot_represent():
     data = _grouped_data()
     with pytest.raises(ValueError, match="'lag' does not also vary by 'g'"):
-        CorrelatedModel("y1 ~ 1 + x + lag + (1 + x | g)", data, sufficient_statistics=True)
+        CorrelatedModel("y1 ~ 1 + x + lag + (1 + x | g)", data, likelihood="grouped")
     two = data.assign(h=pd.Categorical(np.arange(len(data)) % 3))
     with pytest.raises(ValueError, match="exactly one grouping block"):
-        CorrelatedModel("y1 ~ 1 + x + (1 + x | g) + (1 | h)", two, sufficient_statistics=True)
+        CorrelatedModel("y1 ~ 1 + x + (1 + x | g) + (1 | h)", two, likelihood="grouped")
     with pytest.raises(ValueError, match="constant within groups"):
         CorrelatedModel("y1 ~ 1 + x + (1 + x |i| g)", data, sigma="sigma ~ 1 + x + (1 |i| g)",
-                        sufficient_statistics=True)
+                        likelihood="grouped")
 
 
 @pytest.mark.parametrize(
@@ -333,10 +336,10 @@ def test_grouped_fit_pointwise_log_likelihood_matches_the_row_model(spec):
 
     data = _grouped_data()
     rows = CorrelatedModel(data=data, **spec)
-    grouped = CorrelatedModel(data=data, sufficient_statistics=True, **spec)
+    grouped = CorrelatedModel(data=data, likelihood="grouped", **spec)
     prior = pm.sample_prior_predictive(draws=15, model=rows.model, random_seed=2).prior
     idata = xr.DataTree.from_dict({"posterior": prior.to_dataset()})
-    grouped._pointwise_loglik(idata)
+    _predict.pointwise_loglik(grouped.design, grouped.rescor, idata)
     expected = pm.compute_log_likelihood(xr.DataTree.from_dict({"posterior": prior.to_dataset()}),
                                          model=rows.model,
                                          progressbar=False).log_likelihood
@@ -376,7 +379,7 @@ def test_partial_centring_keeps_the_prior_of_the_group_effects(centered, free):
     spec = {"formula": "y1 ~ 1 + x + lag + (1 + x + lag | g)",
             "priors": {"sd": Prior("HalfNormal", sigma=1.0), "cor": 2.0}}
     full = CorrelatedModel(data=data, **spec)
-    part = CorrelatedModel(data=data, centered=centered, **spec)
+    part = CorrelatedModel(data=data, group_effects=Parameterization(centered=centered), **spec)
     assert f"except {centered} (centred)" in repr(part)
     names = {v.name for v in part.model.free_RVs}
     assert free <= names and not {"z_g", "m_g", "m0_g"} - free & names
@@ -386,11 +389,14 @@ def test_partial_centring_keeps_the_prior_of_the_group_effects(centered, free):
 def test_partial_centring_rejects_bad_column_names():
     data = _grouped_data()
     with pytest.raises(ValueError, match="not columns of a correlated block.*'Intercept', 'x'"):
-        CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data, centered=["day01"])
-    with pytest.raises(ValueError, match="noncentered=False"):
-        CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data, centered=["x"], noncentered=False)
-    with pytest.raises(TypeError, match="centered must be a sequence"):
-        CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data, centered="x")
+        CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data,
+                        group_effects=Parameterization(centered=["day01"]))
+    with pytest.raises(TypeError, match="centered must be 'all' or a sequence"):
+        Parameterization(centered="x")
+    with pytest.raises(ValueError, match="group_effects must be 'noncentered', 'centered'"):
+        CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data, group_effects="partial")
+    with pytest.raises(TypeError, match="group_effects must be .*got list"):
+        CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data, group_effects=["x"])
 
 
 def _lkj_logp_and_corr(n, eta):
@@ -488,11 +494,12 @@ def test_stan_parameterisation_keeps_the_prior_of_the_group_effects():
 def test_cholesky_order_keeps_the_prior_of_the_group_effects(kind, noncentered, centered):
     data = _grouped_data()
     spec = {"formula": "y1 ~ 1 + x + lag + (1 + x + lag | g)", "cov_parameterization": kind,
-            "noncentered": noncentered,
             "priors": {"sd": Prior("HalfNormal", sigma=[1.0, 0.5, 0.2]), "cor": 2.0}}
     draws = {}
     for name, order in (("formula", ()), ("reordered", ("lag", "Intercept"))):
-        m = CorrelatedModel(data=data, cholesky_order=order, centered=centered, **spec)
+        effects = Parameterization(centered=centered if noncentered else "all",
+                                   cholesky_order=order)
+        m = CorrelatedModel(data=data, group_effects=effects, **spec)
         draws[name] = _group_effect_prior(m)
     if centered:
         # The centred columns are the first in Cholesky order: m for them, z for the rest.
@@ -509,25 +516,28 @@ def test_cholesky_order_keeps_the_prior_of_the_group_effects(kind, noncentered, 
 def test_cholesky_order_rejects_bad_labels():
     data = _grouped_data()
     with pytest.raises(ValueError, match="cholesky_order names \\['lag'\\]"):
-        CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data, cholesky_order=["lag"])
+        CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data,
+                        group_effects=Parameterization(cholesky_order=["lag"]))
     with pytest.raises(TypeError, match="cholesky_order must be a sequence"):
-        CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data, cholesky_order="x")
+        Parameterization(cholesky_order="x")
 
 
 @pytest.mark.parametrize(
     "spec",
     [
         {"formula": "y1 ~ 1 + x + (1 + x | g)", "center_predictors": True,
-         "noncentered": False, "sufficient_statistics": True},
+         "group_effects": "centered", "likelihood": "grouped"},
         {"formula": ["y1 ~ 1 + x + lag + (1 + x + lag |c| g)",
                      "y2 ~ 1 + x + lag + (1 + x + lag |c| g)"], "rescor": True,
-         "sufficient_statistics": True, "cov_parameterization": "stan",
-         "cholesky_order": ["y1_Intercept", "y2_Intercept", "y1_x"],
-         "centered": ["y1_Intercept", "y2_Intercept"]},
-        {"formula": "y1 ~ 1 + x + lag + (1 + x + lag | g)", "centered": ["x"]},
+         "likelihood": "grouped", "cov_parameterization": "stan",
+         "group_effects": Parameterization(centered=["y1_Intercept", "y2_Intercept"],
+                                           cholesky_order=["y1_Intercept", "y2_Intercept",
+                                                           "y1_x"])},
+        {"formula": "y1 ~ 1 + x + lag + (1 + x + lag | g)",
+         "group_effects": Parameterization(centered=["x"])},
         {"formula": ["y1 ~ 1 + x + lag + (1 + x + lag |c| g)",
                      "y2 ~ 1 + x + lag + (1 + x + lag |c| g)"], "rescor": True,
-         "sufficient_statistics": True, "cov_parameterization": "stan", "marginalize": True},
+         "likelihood": "marginal", "cov_parameterization": "stan"},
     ],
     ids=["grouped, centred", "two outcomes, stan, centred first", "partly centred",
          "two outcomes, marginal"],
@@ -622,7 +632,7 @@ def test_marginal_likelihood_is_the_group_effects_integrated_out(spec):
     computed densely with SciPy, at random points of the parameter space."""
     from scipy import stats
 
-    cm = CorrelatedModel(data=_grouped_data(), sufficient_statistics=True, marginalize=True,
+    cm = CorrelatedModel(data=_grouped_data(), likelihood="marginal",
                          **spec)
     model = cm.model
     assert not [v for v in model.free_RVs if v.name.startswith(("z_", "m_", "r_"))]
@@ -647,7 +657,7 @@ def test_marginal_fit_draws_group_effects_from_their_conditional(spec):
     (Sigma^-1 + Z'R^-1 Z)^-1, within Monte Carlo error."""
     import xarray as xr
 
-    cm = CorrelatedModel(data=_grouped_data(), sufficient_statistics=True, marginalize=True,
+    cm = CorrelatedModel(data=_grouped_data(), likelihood="marginal",
                          **spec)
     model = cm.model
     point = {k: v + np.random.default_rng(4).normal(0, 0.3, np.shape(v))
@@ -666,7 +676,7 @@ def test_marginal_fit_draws_group_effects_from_their_conditional(spec):
     post = post.assign_coords({d: list(model.coords[d]) for d in post.dims
                                if d not in ("chain", "draw")})
     idata = xr.DataTree.from_dict({"posterior": post})
-    cm._draw_group_effects(idata, random_seed=9)
+    _grouped.draw_group_effects(cm.design, cm._plan, cm.rescor, idata, random_seed=9)
     r = idata.posterior[f"r_{b.name}"].values[0]  # (draws, groups, k)
     assert idata.posterior[f"r_{b.name}"].dims[2:] == (f"{b.name}__level", f"{b.name}__coef")
     groups, omega = _dense_pieces(cm, v)
@@ -679,17 +689,16 @@ def test_marginal_fit_draws_group_effects_from_their_conditional(spec):
         np.testing.assert_allclose(np.cov(r[:, j].T), cov, atol=0.1 * np.abs(cov).max())
     # the same seed gives the same draws
     again = xr.DataTree.from_dict({"posterior": idata.posterior.to_dataset().drop_vars(f"r_{b.name}")})
-    cm._draw_group_effects(again, random_seed=9)
+    _grouped.draw_group_effects(cm.design, cm._plan, cm.rescor, again, random_seed=9)
     np.testing.assert_array_equal(again.posterior[f"r_{b.name}"].values, r[None])
 
 
-def test_marginalize_needs_the_grouped_likelihood_and_a_constant_sigma():
+def test_likelihood_names_and_the_marginal_likelihood_needs_a_constant_sigma():
     data = _grouped_data()
-    with pytest.raises(ValueError, match="needs sufficient_statistics=True"):
-        CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data, marginalize=True)
+    with pytest.raises(ValueError, match="likelihood must be 'rows', 'grouped' or 'marginal'"):
+        CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data, likelihood="integrated")
     with pytest.raises(ValueError, match="scale formula"):
         CorrelatedModel("y1 ~ 1 + x + (1 + x |i| g)", data, sigma="sigma ~ 1 + (1 |i| g)",
-                        sufficient_statistics=True, marginalize=True)
-    cm = CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data, sufficient_statistics=True,
-                         marginalize=True)
+                        likelihood="marginal")
+    cm = CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data, likelihood="marginal")
     assert "integrated out" in repr(cm)

@@ -154,7 +154,8 @@ def test_panel_two_outcomes_residual_correlation():
 def test_every_family_simulates_with_bambi_names(family):
     data, truth = simulate_family(family, seed=1, n_obs=300)
     assert len(data) == 300 and {"y", "x", "g"} <= set(data.columns)
-    assert truth["x"] == 0.5 and truth["1|g"].shape == (8,)
+    assert np.all(truth["x"] == 0.5)
+    assert truth["1|g"].shape == ((8, 2) if family == "categorical" else (8,))
     assert set(FAMILIES[family][1]) - {"trials", "categories"} <= set(truth)
     _same(simulate_family(family, seed=1, n_obs=300), (data, truth))
 
@@ -169,6 +170,15 @@ def test_family_means_follow_their_links():
         assert abs(data["y"].astype(float).mean() / inverse(0.3) - 1) < 0.02, family
 
 
+def test_lognormal_and_hurdle_log_means_are_the_linear_predictor():
+    for family in ("lognormal", "hurdle_lognormal"):
+        data, _ = simulate_family(family, seed=7, n_obs=200_000, intercept=0.5, slope=0.0,
+                                  sd_group=0.0, sigma=0.5)
+        positive = data["y"][data["y"] > 0]
+        assert abs(np.log(positive).mean() - 0.5) < 0.01, family
+        assert abs(np.log(positive).std() - 0.5) < 0.01, family
+
+
 def test_zero_inflation_and_hurdle_share_of_zeros():
     data, _ = simulate_family("zero_inflated_poisson", seed=2, n_obs=100_000, psi=0.6,
                               intercept=3.0, slope=0.0, sd_group=0.0)
@@ -181,8 +191,26 @@ def test_cumulative_and_categorical():
     data, truth = simulate_family("cumulative", seed=3, n_obs=500)
     assert data["y"].cat.ordered and list(data["y"].cat.categories) == [0, 1, 2, 3]
     assert "Intercept" not in truth and len(truth["threshold"]) == 3
-    data, _ = simulate_family("categorical", seed=3, n_obs=500, categories=("x", "y", "z"))
+    data, truth = simulate_family("categorical", seed=3, n_obs=500, categories=("x", "y", "z"),
+                                  intercept=[0.3, -0.2], slope=[1.0, -1.0])
     assert set(data["y"].unique()) == {"x", "y", "z"}
+    assert truth["1|g"].shape == (8, 2) and truth["x"].tolist() == [1.0, -1.0]
+    # Multinomial logit: the log odds of each category against the first follow its own slope.
+    big, _ = simulate_family("categorical", seed=4, n_obs=200_000, intercept=[0.3, -0.2],
+                             slope=[0.0, 0.0], sd_group=0.0)
+    share = big["y"].value_counts(normalize=True)
+    np.testing.assert_allclose(np.log(share[["b", "c"]] / share["a"]), [0.3, -0.2], atol=0.02)
+
+
+def test_zero_inflation_probability_can_depend_on_x():
+    data, truth = simulate_family("zero_inflated_negativebinomial", seed=6, n_obs=200_000,
+                                  intercept=3.0, slope=0.0, sd_group=0.0, psi=(1.0, -1.0))
+    assert truth["psi_Intercept"] == 1.0 and truth["psi_x"] == -1.0 and "psi" not in truth
+    share_zero = (data["y"] == 0).groupby(data["x"] > 0).mean()
+    # zeros come with probability 1 - psi = expit(-1 + x): more of them where x > 0
+    expected = [1 - special.expit(1.0 - data["x"][data["x"] <= 0]).mean(),
+                1 - special.expit(1.0 - data["x"][data["x"] > 0]).mean()]
+    np.testing.assert_allclose(share_zero.values, expected, atol=0.01)
 
 
 def test_family_errors():
@@ -198,3 +226,7 @@ def test_family_errors():
         simulate_family("gamma", seed=1, alpha=0.0)
     with pytest.raises(ValueError, match="categories"):
         simulate_family("categorical", seed=1, categories=("a",))
+    with pytest.raises(ValueError, match="intercept must have 2 entries"):
+        simulate_family("categorical", seed=1, intercept=[0.1, 0.2, 0.3])
+    with pytest.raises(ValueError, match="psi as a model"):
+        simulate_family("hurdle_lognormal", seed=1, psi=(1.0, 0.5, 0.2))

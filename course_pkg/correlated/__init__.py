@@ -1,6 +1,6 @@
 """Correlated varying effects from an lme4/brms-style formula, built in PyMC.
 
-Bambi 0.17 gives every column of a group term ``(1 + x | g)`` its own independent normal prior:
+Bambi gives every column of a group term ``(1 + x | g)`` its own independent normal prior:
 there is no LKJ prior and no correlation parameter, no brms ``|ID|`` syntax to correlate effects
 across formula parts, and no multivariate Gaussian with residual correlation. This module is
 hand-written to fill that gap. Formula parsing and design matrices are formulae's (the library
@@ -22,14 +22,20 @@ Supported: Gaussian outcomes; a location formula; an optional scale formula for 
 ``sd_<g>``, ``cor_<g>``, ``r_<g>``; scale-part names carry a ``sigma_`` prefix and, with two
 outcomes, location names carry the outcome's name (``y1_Intercept``, ``y1_b``, ``sigma_y1``,
 ``rescor``).
-The package is split by concern: ``_formula`` (the group segments and brms's markers),
-``_priors`` (prior classes and their checks), ``_blocks`` (linear predictors and correlated
-blocks), ``_lkj`` (the LKJ prior in Stan's coordinates) and ``model`` (``CorrelatedModel``: set-up,
-the PyMC backend, the grouped and marginal likelihoods with their post-hoc draws, prediction).
+The package is split by concern, as Bambi separates formula parsing, priors, backend and
+prediction: ``_formula`` (the group segments and brms's markers), ``_design`` (parts and blocks read
+from the formulas, new data), ``_priors`` (prior classes, defaults and checks), ``_options`` (the
+two sampling choices, ``likelihood`` and ``group_effects``), ``_lkj`` (the LKJ prior in Stan's
+coordinates), ``_effects`` (a block's covariance and group-effect parameterisations), ``_scales``
+(residual SDs and precision), ``_backend`` (builds the PyMC model and returns it), ``_grouped``
+(the grouped and marginal likelihoods and the post-hoc draws of integrated-out effects, one
+algebra for both), ``_predict`` (prediction and the pointwise log-likelihood) and ``model`` (the
+``CorrelatedModel`` front).
 """
 
 from course_pkg.correlated._formula import FormulaError, GroupSegment, split_group_terms
 from course_pkg.correlated._lkj import lkj_cholesky_corr
+from course_pkg.correlated._options import LIKELIHOODS, Parameterization
 from course_pkg.correlated._priors import Prior
 from course_pkg.correlated.model import CorrelatedModel, correlated_model
 
@@ -37,6 +43,8 @@ __all__ = [
     "CorrelatedModel",
     "FormulaError",
     "GroupSegment",
+    "LIKELIHOODS",
+    "Parameterization",
     "Prior",
     "correlated_model",
     "lkj_cholesky_corr",

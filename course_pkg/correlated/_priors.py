@@ -87,3 +87,127 @@ def _standardise_scale(prior: Prior) -> tuple[str, dict, np.ndarray]:
     scale = 1.0 / value if prior.name == "Exponential" else value
     args[key] = 1.0
     return prior.name, args, scale
+
+
+class PriorSet:
+    """The priors of one model: the classes it has, the ones given and brms-like defaults.
+
+    Parameters
+    ----------
+    design : Design
+        The model's parts and blocks (``course_pkg.correlated._design``).
+    given : mapping
+        Priors by class, as :class:`~course_pkg.correlated.CorrelatedModel` takes them.
+    rescor : bool
+        Whether the model estimates a residual correlation (two outcomes).
+    """
+
+    def __init__(self, design, given, rescor: bool):
+        self.design = design
+        self.given = dict(given)
+        self.rescor = rescor
+        valid = self.classes()
+        bad = [k for k in self.given if k not in valid]
+        if bad:
+            raise ValueError(f"priors given for class(es) {bad} that this model does not have; "
+                             f"its classes are {valid}")
+        for k, v in self.given.items():
+            if k == "cor" or k.startswith("cor_") or k == "rescor":
+                _eta(v, k)
+            else:
+                _as_prior(v, k)
+        self.defaults = self._defaults()
+
+    def classes(self) -> list[str]:
+        """Every prior class of the model, in brms's names."""
+        d = self.design
+        keys = []
+        for part in d.parts.values():
+            if part.has_intercept:
+                keys.append(f"{part.prefix}Intercept")
+            if part.b_labels:
+                keys.append(f"{part.prefix}b")
+        keys.append("sd")
+        keys += [f"sd_{b.name}" for b in d.blocks]
+        if any(b.k > 1 and b.correlated for b in d.blocks):
+            keys.append("cor")
+            keys += [f"cor_{b.name}" for b in d.blocks if b.k > 1 and b.correlated]
+        if d.multivariate:
+            keys += [f"sigma_{r}" for r in d.responses]
+            if self.rescor:
+                keys.append("rescor")
+        elif d.sigma_formula is None:
+            keys.append("sigma")
+        return keys
+
+    def __getitem__(self, key: str) -> Prior:
+        """The prior of a population or residual class (given, else the default)."""
+        if key in self.given:
+            return _as_prior(self.given[key], key)
+        return self.defaults[key]
+
+    def _defaults(self) -> dict[str, Prior]:
+        d = self.design
+        out = {}
+        for part in d.parts.values():
+            p = part.prefix
+            sd_x = np.where(part.X.std(0) > 0, part.X.std(0), 1.0) if part.b_labels else None
+            if part.dpar == "mu":
+                if part.has_intercept:
+                    out[f"{p}Intercept"] = Prior("StudentT", nu=3, mu=round(part.center_y, 3),
+                                                 sigma=round(2.5 * part.scale_y, 3))
+                if part.b_labels:
+                    out[f"{p}b"] = Prior("Normal", mu=0,
+                                         sigma=np.round(2.5 * part.scale_y / sd_x, 3))
+            else:
+                if part.has_intercept:
+                    out[f"{p}Intercept"] = Prior("StudentT", nu=3, mu=0, sigma=2.5)
+                if part.b_labels:
+                    out[f"{p}b"] = Prior("Normal", mu=0, sigma=np.round(2.5 / sd_x, 3))
+        if d.multivariate:
+            for r in d.responses:
+                out[f"sigma_{r}"] = Prior("HalfStudentT", nu=3,
+                                          sigma=round(d.parts[f"mu_{r}"].scale_y, 3))
+        elif d.sigma_formula is None:
+            out["sigma"] = Prior("HalfStudentT", nu=3, sigma=round(d.parts["mu"].scale_y, 3))
+        return out
+
+    def block_sd(self, b) -> Prior:
+        """The SD prior of a block: ``sd_<block>``, else ``sd``, else one scale per column."""
+        for key in (f"sd_{b.name}", "sd"):
+            if key in self.given:
+                return _as_prior(self.given[key], key)
+        scales = []
+        for c in b.columns:
+            part = self.design.parts[c.part]
+            scales.append(part.scale_y if part.dpar == "mu" else 2.5)
+        return Prior("HalfStudentT", nu=3, sigma=np.round(np.asarray(scales), 3))
+
+    def block_eta(self, b) -> float:
+        """The LKJ eta of a block's correlations (1 unless given)."""
+        for key in (f"cor_{b.name}", "cor"):
+            if key in self.given:
+                return _eta(self.given[key], key)
+        return 1.0
+
+    def rescor_eta(self) -> float:
+        """The LKJ eta of the residual correlation (1 unless given)."""
+        return _eta(self.given["rescor"], "rescor") if "rescor" in self.given else 1.0
+
+    def table(self):
+        """Class and prior of every class, defaults filled in (a pandas DataFrame)."""
+        import pandas as pd
+
+        rows = [(key, self[key]) for key in self.defaults]
+        for b in self.design.blocks:
+            rows.append((f"sd_{b.name}", self.block_sd(b)))
+            if b.k > 1 and b.correlated:
+                rows.append((f"cor_{b.name}", Prior("LKJ", eta=self.block_eta(b))))
+        if self.rescor:
+            rows.append(("rescor", Prior("LKJ", eta=self.rescor_eta())))
+
+        def fmt(p):
+            args = ", ".join(f"{k}={np.asarray(v).tolist()}" for k, v in p.args.items())
+            return f"{p.name}({args})"
+
+        return pd.DataFrame([(k, fmt(p)) for k, p in rows], columns=["class", "prior"])

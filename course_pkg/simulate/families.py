@@ -48,10 +48,17 @@ def _aux(family: str, given: dict) -> dict:
         if name in values:
             values[name] = check.sd(values[name], name, positive=True)
     if "psi" in values:
-        psi = check.real(values["psi"], "psi")
-        if not 0 < psi <= 1:
-            raise ValueError(f"psi is a probability in (0, 1], got {psi}")
-        values["psi"] = psi
+        psi = values["psi"]
+        if isinstance(psi, tuple | list):  # (intercept, slope of x) on the logit scale
+            if len(psi) != 2:
+                raise ValueError(f"psi as a model is (intercept, slope of x) on the logit "
+                                 f"scale, got {psi!r}")
+            values["psi"] = (check.real(psi[0], "psi intercept"), check.real(psi[1], "psi slope"))
+        else:
+            psi = check.real(psi, "psi")
+            if not 0 < psi <= 1:
+                raise ValueError(f"psi is a probability in (0, 1], got {psi}")
+            values["psi"] = psi
     if "trials" in values:
         values["trials"] = check.count(values["trials"], "trials")
     if "threshold" in values:
@@ -88,23 +95,27 @@ def simulate_family(
     n_obs, n_groups : int
         Rows, and groups they are spread over at random.
     intercept, slope : float
-        On the link scale. For ``categorical``: of each category after the first against it;
-        for ``cumulative``: ``intercept`` is ignored (the thresholds carry it, as in Bambi).
+        On the link scale. For ``categorical``: of each category after the first against it,
+        one number for all or a sequence with one per such category; for ``cumulative``:
+        ``intercept`` is ignored (the thresholds carry it, as in Bambi).
     sd_group : float
-        SD of the group effects on the link scale.
+        SD of the group effects on the link scale. For ``categorical`` each category after the
+        first has its own independent group effects with this SD, as in Bambi's model.
     **aux
         The family's auxiliary parameters (defaults in ``FAMILIES``), as Bambi names them:
         ``sigma``, ``nu``, ``alpha`` (negative binomial dispersion, gamma and Weibull shape),
         ``kappa`` (beta precision), ``psi`` (probability of the count or positive part, as in
-        PyMC: zeros come with probability 1 - psi), ``trials``, ``threshold``, ``categories``.
+        PyMC: zeros come with probability 1 - psi; or a pair (intercept, slope of ``x``) on the
+        logit scale, Bambi's ``psi ~ x``), ``trials``, ``threshold``, ``categories``.
 
     Returns
     -------
     data : pandas.DataFrame
         Columns ``y``, ``x``, ``g`` (categorical) and, for binomial, ``trials``.
     truth : dict
-        ``Intercept``, ``x``, ``1|g_sigma``, ``1|g`` (array of group effects) and the auxiliary
-        parameters, under Bambi's names; ``link``.
+        ``Intercept``, ``x``, ``1|g_sigma``, ``1|g`` (array of group effects: groups, or groups
+        x categories after the first for ``categorical``) and the auxiliary parameters, under
+        Bambi's names (``psi_Intercept`` and ``psi_x`` when ``psi`` is a pair); ``link``.
 
     Raises
     ------
@@ -118,15 +129,25 @@ def simulate_family(
     rng = check.rng_from(seed)
     n_obs = check.count(n_obs, "n_obs")
     n_groups = check.count(n_groups, "n_groups")
-    intercept = check.real(intercept, "intercept")
-    slope = check.real(slope, "slope")
     sd_group = check.sd(sd_group, "sd_group")
     values = _aux(family, aux)
+    if family == "categorical":
+        k = len(values["categories"]) - 1
+        intercept, slope = (check.vector(v, name, length=k) if np.ndim(v)
+                            else np.full(k, check.real(v, name))
+                            for v, name in ((intercept, "intercept"), (slope, "slope")))
+    else:
+        intercept = check.real(intercept, "intercept")
+        slope = check.real(slope, "slope")
 
     g = rng.integers(0, n_groups, n_obs)
     x = rng.standard_normal(n_obs)
-    u = rng.normal(0.0, sd_group, n_groups)
-    eta = intercept + slope * x + u[g]
+    if family == "categorical":
+        u = rng.normal(0.0, sd_group, (n_groups, k))
+        eta = intercept + slope * x[:, None] + u[g]  # (rows, categories after the first)
+    else:
+        u = rng.normal(0.0, sd_group, n_groups)
+        eta = intercept + slope * x + u[g]
     data = pd.DataFrame({"x": x, "g": pd.Categorical(g, categories=range(n_groups))})
 
     if family == "gaussian":
@@ -163,16 +184,20 @@ def simulate_family(
         y = pd.Categorical(codes, categories=levels, ordered=True)
     else:  # categorical: first category is the reference, the others share eta's structure
         cats = values["categories"]
-        scores = np.column_stack([np.zeros(n_obs)] + [eta] * (len(cats) - 1))
+        scores = np.column_stack([np.zeros(n_obs), eta])
         probs = special.softmax(scores, axis=1)
         picks = (rng.uniform(size=(n_obs, 1)) > probs.cumsum(axis=1)).sum(axis=1)
         y = pd.Categorical(np.asarray(cats)[np.minimum(picks, len(cats) - 1)], categories=cats)
     if family in ("zero_inflated_poisson", "zero_inflated_negativebinomial", "hurdle_lognormal"):
-        y = np.where(rng.uniform(size=n_obs) < values["psi"], y, 0)
+        psi = values["psi"]
+        p = special.expit(psi[0] + psi[1] * x) if isinstance(psi, tuple) else psi
+        y = np.where(rng.uniform(size=n_obs) < p, y, 0)
     data.insert(0, "y", y)
     truth = {"Intercept": intercept, "x": slope, "1|g_sigma": sd_group, "1|g": u,
              "link": FAMILIES[family][0]}
     truth.update({k: v for k, v in values.items() if k not in ("trials", "categories")})
+    if isinstance(truth.get("psi"), tuple):
+        truth["psi_Intercept"], truth["psi_x"] = truth.pop("psi")
     if family == "cumulative":
         del truth["Intercept"]
     return data, truth
