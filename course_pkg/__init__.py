@@ -22,6 +22,8 @@ simulate
     Simulators for every chapter, each returning the data and the values it used.
 plots
     The course's figures (trajectories, caterpillars, shrinkage, bands, correlations, recovery).
+ledger
+    Reproduction ledgers: every number a source prints, and how the chapter checks it.
 parity
     Estimates against a source's printed numbers (``check_parity``) and two fits of one model
     against each other (``compare_fits``).
@@ -42,6 +44,7 @@ from course_pkg import (
     effects,
     fitlog,
     fitting,
+    ledger,
     linalg,
     parity,
     plots,
@@ -90,6 +93,7 @@ __all__ = [
     "effects",
     "fitlog",
     "fitting",
+    "ledger",
     "linalg",
     "list_datasets",
     "load_dataset",
