@@ -26,7 +26,7 @@ Columns of a ledger file:
     ``not-checked``.
 ``k``
     MCSEs allowed for ``compare`` rows (empty: 4, so that a correct fit fails any of about a
-    hundred rows with probability under 1%).
+    hundred rows with probability under 1%; about 3.6% for chapter 2's 579).
 ``reason``
     Why a row is not checked (required then), or a remark on the check.
 

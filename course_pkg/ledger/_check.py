@@ -21,8 +21,10 @@ def source_mcse(ledger: pd.DataFrame, row_id: str) -> float | None:
     is one (Turing's summaries print it), else ``sd / sqrt(ess_bulk)``; an ``sd`` row:
     ``sd / sqrt(2 ess_bulk)``; a quantile row ``qP``: the normal approximation
     ``sd * sqrt(p (1 - p)) / (phi(z_p) sqrt(ess_tail))`` (the bulk ESS when no tail ESS was
-    printed). None when the source printed no SD or ESS for it: its Monte Carlo error is then
-    unknown, and :func:`check_ledger` takes it to be the same as ours.
+    printed). The SD rows use the normal-theory formula, which understates the error of a
+    heavy-tailed SD. None when the source printed no SD or ESS for it, or printed its SD as 0 at
+    its precision: its Monte Carlo error is then unknown, and :func:`check_ledger` takes it to
+    be the same as ours.
 
     Parameters
     ----------
@@ -52,7 +54,7 @@ def source_mcse(ledger: pd.DataFrame, row_id: str) -> float | None:
     if stat == "mean" and sibling("mcse") is not None:  # printed directly (MCMCChains)
         return sibling("mcse")
     sd = sibling("sd")
-    if sd is None:
+    if not sd:  # none printed, or printed as 0.00: the source's error is unknown
         return None
     if stat in ("mean", "sd"):
         ess = sibling("ess_bulk", "n_eff")

@@ -18,9 +18,9 @@ REPORT_COLUMNS = ("model", "quantity", "statistic", "printed", "ours", "toleranc
 _CHECKS = ("compare", "exact", "not-checked")
 _KINDS = ("result", "setting", "data")
 _ORIGINS = ("source", "reference")
-# A chapter checks about a hundred rows. At 4 Monte Carlo standard errors a correct fit misses a
-# given row with probability 6e-5 (normal tails), so any of 100 with probability under 1%; at 3
-# it would be 0.27% per row and about 24% per chapter.
+# At 4 Monte Carlo standard errors a correct fit misses a given row with probability 6e-5
+# (normal tails): any of 100 rows with probability under 1%, any of chapter 2's 579 about 3.6%;
+# at 3 it would be 0.27% per row, about 24% for 100 rows.
 _DEFAULT_K = 4.0
 
 
