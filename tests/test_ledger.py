@@ -6,6 +6,7 @@ import csv
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from course_pkg.ledger import (
@@ -150,3 +151,30 @@ def test_glue_ledger_binds_totals_and_table(tmp_path, capsys):
     with pytest.raises(ValueError, match="result of check_ledger"):
         glue_ledger(table.drop(columns="status").iloc[:0].assign(), prefix="x") if False else \
             glue_ledger(__import__("pandas").DataFrame({"a": [1]}))
+
+
+def test_fit_values_cap_our_mcse_at_the_gate_ess(tmp_path):
+    """A badly mixing variable cannot widen its own tolerance: its MCSE is capped at ESS 400."""
+    import arviz as az
+
+    from course_pkg.ledger import fit_values
+
+    rng = np.random.default_rng(3)
+    # A random walk: very low ESS, so ArviZ's MCSE is far above sd / 20.
+    walk = np.cumsum(rng.normal(size=(4, 500)), axis=1)
+    good = rng.normal(size=(4, 500))
+    idata = az.from_dict({"posterior": {"walk": walk, "good": good}})
+    rows = [BASE | {"id": f"m1.{name}.mean", "quantity": name, "statistic": "mean",
+                    "printed": "0.0", "decimals": "1", "check": "compare"}
+            for name in ("walk", "good")]
+    rows += [BASE | {"id": "m1.walk.q97.5", "quantity": "walk", "statistic": "q97.5",
+                     "printed": "0.0", "decimals": "1", "check": "compare"}]
+    values = fit_values(_write(tmp_path, rows), idata, model="m1",
+                        quantities={"walk": "walk", "good": "good"})
+    sd = walk.std(ddof=1)
+    assert float(az.mcse(idata.posterior["walk"])) > sd / 20
+    assert values["m1.walk.mean"][1] == pytest.approx(sd / 20)
+    assert values["m1.walk.q97.5"][1] < float(
+        az.mcse(idata.posterior["walk"], method="quantile", prob=0.975))
+    # A well-mixed variable keeps ArviZ's own MCSE.
+    assert values["m1.good.mean"][1] == pytest.approx(float(az.mcse(idata.posterior["good"])))

@@ -6,8 +6,13 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
+from course_pkg.diagnostics import DEFAULT_THRESHOLDS
 from course_pkg.ledger._table import REPORT_COLUMNS, load_ledger
+
+#: The ESS the convergence gate requires; our MCSE in a tolerance is capped at its value there.
+GATE_ESS = min(DEFAULT_THRESHOLDS["ess_bulk_min"], DEFAULT_THRESHOLDS["ess_tail_min"])
 
 
 def fit_values(chapter: str, idata, *, model: str,
@@ -17,6 +22,11 @@ def fit_values(chapter: str, idata, *, model: str,
     For each checked row of ``model`` whose ``quantity`` is a key of ``quantities`` and whose
     ``statistic`` is ``mean``, ``sd`` or a quantile ``qP``: the posterior mean, SD or
     equal-tailed quantile of that variable, with ArviZ's MCSE of the same statistic.
+
+    The MCSE is capped at what the convergence gate allows (the same statistic's Monte Carlo
+    error at an ESS of 400: ``sd / sqrt(400)`` for a mean, ``sd / sqrt(2 * 400)`` for an SD,
+    the normal approximation for a quantile), so that a badly mixing variable cannot widen its
+    own tolerance: a noisy estimate then fails the check instead of loosening it.
 
     Parameters
     ----------
@@ -68,18 +78,23 @@ def fit_values(chapter: str, idata, *, model: str,
             raise ValueError(f"{name!r} with selection {sel} still has dims {extra}")
         stat = row["statistic"]
         values = draws.values.ravel()
+        sd = float(values.std(ddof=1))
         if stat == "mean":
             value, mcse = float(values.mean()), float(az.mcse(draws))
+            cap = sd / np.sqrt(GATE_ESS)
         elif stat == "sd":
-            value, mcse = float(values.std(ddof=1)), float(az.mcse(draws, method="sd"))
+            value, mcse = sd, float(az.mcse(draws, method="sd"))
+            cap = sd / np.sqrt(2 * GATE_ESS)
         elif stat.startswith("q"):
             p = float(stat[1:]) / 100
             value = float(np.quantile(values, p))
             mcse = float(az.mcse(draws, method="quantile", prob=p))
+            cap = sd * np.sqrt(p * (1 - p)) / (stats.norm.pdf(stats.norm.ppf(p))
+                                               * np.sqrt(GATE_ESS))
         else:
             raise ValueError(f"{chapter}, row {rid}: statistic {stat!r} is not a posterior "
                              "summary; give its value directly")
-        out[rid] = (value, mcse)
+        out[rid] = (value, min(mcse, float(cap)))
     return out
 
 
