@@ -93,7 +93,7 @@ def check(path: Path, allow_dir: Path = ALLOW_DIR):
             used[i] = True
         if not hits:
             missing.append((index, number, context))
-    stale = [row for row, ok in zip(rows, used) if not ok]
+    stale = [row for row, ok in zip(rows, used, strict=True) if not ok]
     return missing, stale
 
 
