@@ -1,4 +1,5 @@
-"""Figures of correlated effects: a correlation matrix with intervals, and effect ellipses."""
+"""Figures of correlated effects: a correlation matrix with intervals, effect ellipses, and
+correlations against their LKJ prior."""
 
 from __future__ import annotations
 
@@ -156,3 +157,110 @@ def effect_ellipses(
     return ax
 
 
+
+
+def lkj_marginal_density(r, *, eta: float, k: int) -> np.ndarray:
+    """Prior density of one off-diagonal entry of a ``k`` x ``k`` LKJ(``eta``) correlation matrix.
+
+    Each entry ``r`` has ``(r + 1) / 2 ~ Beta(a, a)`` with ``a = eta - 1 + k / 2``, so its density
+    is ``Beta(a, a).pdf((r + 1) / 2) / 2`` on (-1, 1) and its SD is ``1 / sqrt(2 a + 1)``.
+
+    Parameters
+    ----------
+    r : array_like
+        Correlation values at which to evaluate the density (0 outside [-1, 1]).
+    eta : float
+        The LKJ shape (``eta > 0``; 1 is uniform over correlation matrices).
+    k : int
+        Size of the correlation matrix (``k >= 2``).
+
+    Returns
+    -------
+    numpy.ndarray
+        The density, of ``r``'s shape.
+
+    Raises
+    ------
+    TypeError
+        If ``k`` is not an int.
+    ValueError
+        If ``eta`` is not a positive finite number or ``k < 2``.
+    """
+    from scipy import stats
+
+    if not isinstance(k, int | np.integer) or isinstance(k, bool):
+        raise TypeError(f"k must be an int (the matrix size), got {k!r}")
+    if k < 2:
+        raise ValueError(f"k must be at least 2, got {k}")
+    if (not isinstance(eta, int | float | np.floating) or isinstance(eta, bool)
+            or not np.isfinite(eta) or eta <= 0):
+        raise ValueError(f"eta must be a positive finite number, got {eta!r}")
+    a = float(eta) - 1 + k / 2
+    r = np.asarray(r, dtype=float)
+    return stats.beta(a, a).pdf((r + 1) / 2) / 2
+
+
+def correlation_prior_posterior(
+    draws,
+    *,
+    eta: float,
+    labels: Sequence[str],
+    title: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """Posterior densities of every correlation in a matrix over their common LKJ(eta) prior.
+
+    With few groups the posterior of each correlation stays close to the prior's marginal; this
+    figure shows how close. Each off-diagonal entry ``(i, j)``, ``i > j``, is one histogram line
+    (densities on shared bins over [-1, 1]); the prior's marginal
+    (:func:`lkj_marginal_density`) is the black dashed curve.
+
+    Parameters
+    ----------
+    draws : array_like
+        Posterior draws of the correlation matrix, shape ``(..., k, k)`` (e.g. chain, draw, k,
+        k); leading dimensions are pooled. A DataArray works too.
+    eta : float
+        The LKJ prior's shape.
+    labels : sequence of str
+        One label per row/column; the entry (i, j) is named ``"labels[i] ~ labels[j]"``.
+    title : str, optional
+    ax : matplotlib.axes.Axes, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Raises
+    ------
+    ValueError
+        If the draws are not square matrices of size 2 or more, not finite or outside
+        [-1, 1], or ``labels`` has the wrong length.
+    """
+    arr = np.asarray(draws, dtype=float)
+    if arr.ndim < 3 or arr.shape[-1] != arr.shape[-2] or arr.shape[-1] < 2:
+        raise ValueError(f"draws must have shape (..., k, k) with k >= 2 and at least one "
+                         f"leading draw dimension, got {arr.shape}")
+    k = arr.shape[-1]
+    arr = arr.reshape(-1, k, k)
+    if not np.all(np.isfinite(arr)) or np.any(np.abs(arr) > 1 + 1e-9):
+        raise ValueError("draws must be finite correlations in [-1, 1]")
+    if isinstance(labels, str) or len(labels) != k:
+        raise ValueError(f"labels must be a sequence of {k} names, got {labels!r}")
+    density = lkj_marginal_density(0.0, eta=eta, k=k)  # checks eta
+    del density
+    ax = _axes(ax, (5.5, 3.5))
+    edges = np.linspace(-1, 1, 41)
+    centres = (edges[:-1] + edges[1:]) / 2
+    palette = sns.color_palette("husl", k * (k - 1) // 2)
+    pairs = [(i, j) for i in range(k) for j in range(i)]
+    for (i, j), colour in zip(pairs, palette, strict=True):
+        heights, _ = np.histogram(arr[:, i, j], bins=edges, density=True)
+        ax.plot(centres, heights, drawstyle="steps-mid", color=colour, lw=1.2,
+                label=f"{labels[i]} ~ {labels[j]}")
+    grid = np.linspace(-0.995, 0.995, 200)
+    ax.plot(grid, lkj_marginal_density(grid, eta=eta, k=k), color="black", ls="--", lw=2,
+            label=f"LKJ({eta:g}) prior, k = {k}")
+    ax.set(xlim=(-1, 1), xlabel="correlation", ylabel="density", title=title)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8)
+    return ax
