@@ -3,20 +3,27 @@
 The mean log virus load ``mu = exp(alpha_i) * log(t) - exp(beta_i) * t`` is nonlinear in the
 parameters, so Bambi's linear-predictor formulas cannot express it; the models are written in
 PyMC here. They follow A. Handel (2022), "Bayesian analysis of longitudinal multilevel data
-using brms and rethinking" (parts 1 and 2):
+using brms and rethinking" (part 1 specifies the models; part 2 fits them with rethinking's
+``ulam`` in ``ulamfitmodels.R``, part 3 with brms).
 
-- ``"m1"``: no pooling; ``a0_i ~ Normal(3, 10)``, ``b0_i ~ Normal(1, 10)``, fixed priors.
-- ``"m2"``: full pooling by a near-zero spread; ``a0_i ~ Normal(mu_a, 0.001)``,
-  ``b0_i ~ Normal(mu_b, 0.001)``, ``mu_a ~ Normal(3, 1)``, ``mu_b ~ Normal(1, 1)``. Kept
-  centred on purpose: it reproduces the source's sampling pathology.
-- ``"m2a"``: full pooling done properly; one ``a0 ~ Normal(3, 1)``, one ``b0 ~ Normal(1, 1)``.
-- ``"m3"``: partial pooling with fixed priors; ``a0_i ~ Normal(3, 1)``, ``b0_i ~ Normal(1, 1)``.
-- ``"m4"``: adaptive partial pooling (centred by default, non-centred on request); ``a0_i ~ Normal(mu_a, sigma_a)``,
-  ``b0_i ~ Normal(mu_b, sigma_b)`` with ``mu_a ~ Normal(3, 1)``, ``mu_b ~ Normal(1, 1)``,
-  ``sigma_a, sigma_b ~ HalfCauchy(1)``.
+Two prior sets (``prior_set=``):
 
-All share ``sigma ~ HalfCauchy(1)``, ``a1 ~ Normal(0.1, 0.1)``, ``b1 ~ Normal(-0.1, 0.1)`` and
-``alpha_i = a0_i + a1 * dose_adj_i``, ``beta_i = b0_i + b1 * dose_adj_i``.
+- ``"fitting"`` (default, :data:`FITTING_PRIORS`): the priors with which the source's part 2
+  fits the models. Shared: ``a1 ~ Normal(0.3, 1)``, ``b1 ~ Normal(-0.3, 1)``,
+  ``sigma ~ HalfCauchy(1)``. ``"m1"``: ``a0_i ~ Normal(2, 10)``, ``b0_i ~ Normal(0.5, 10)``;
+  ``"m2"``: ``a0_i ~ Normal(mu_a, 0.0001)``, ``b0_i ~ Normal(mu_b, 0.0001)``,
+  ``mu_a ~ Normal(2, 1)``, ``mu_b ~ Normal(0.5, 1)``; ``"m2a"``: one ``a0 ~ Normal(2, 0.1)``,
+  one ``b0 ~ Normal(0.5, 0.1)``; ``"m3"``: ``a0_i ~ Normal(2, 1)``, ``b0_i ~ Normal(0.5, 1)``;
+  ``"m4"``/``"m4a"``: ``a0_i ~ Normal(mu_a, sigma_a)``, ``b0_i ~ Normal(mu_b, sigma_b)``,
+  ``mu_a ~ Normal(2, 1)``, ``mu_b ~ Normal(0.5, 1)``, ``sigma_a, sigma_b ~ HalfCauchy(1)``
+  (``"m4a"`` non-centred); ``"m5"``: model 1 without ``a1``, ``b1``.
+- ``"text"`` (:data:`TEXT_PRIORS`, also :data:`DEFAULT_PRIORS` under its old name): the
+  priors part 1's equations write, centred on the simulation's values: ``a1 ~ Normal(0.1,
+  0.1)``, ``b1 ~ Normal(-0.1, 0.1)``, means 3 and 1, model 1's spread 10, model 2's 0.001,
+  model 3's 1, model 2a's ``Normal(3, 1)`` and ``Normal(1, 1)``.
+
+All models use ``alpha_i = a0_i + a1 * dose_adj_i``, ``beta_i = b0_i + b1 * dose_adj_i``.
+Model 2 is always centred: it reproduces the source's sampling pathology.
 """
 
 from __future__ import annotations
@@ -27,14 +34,15 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 
-__all__ = ["DEFAULT_PRIORS", "MODEL_NAMES", "build_virus_model", "design_summary",
-           "person_trajectories", "population_estimates"]
+__all__ = ["DEFAULT_PRIORS", "FITTING_PRIORS", "MODEL_NAMES", "PRIOR_SETS", "TEXT_PRIORS",
+           "build_virus_model", "design_summary", "person_trajectories",
+           "population_estimates"]
 
-MODEL_NAMES = ("m1", "m2", "m2a", "m3", "m4")
+MODEL_NAMES = ("m1", "m2", "m2a", "m3", "m4", "m4a", "m5")
 
 _COMMON = {"sigma_scale": 1.0, "a1_mu": 0.1, "a1_sd": 0.1, "b1_mu": -0.1, "b1_sd": 0.1}
-#: Prior settings per model; keys may be overridden through ``build_virus_model(priors=...)``.
-DEFAULT_PRIORS = {
+#: The priors of part 1's equations (centred on the simulation's values); no m4a, m5 there.
+TEXT_PRIORS = {
     "m1": {**_COMMON, "mu_a": 3.0, "mu_b": 1.0, "sigma_a": 10.0, "sigma_b": 10.0},
     "m2": {**_COMMON, "mu_a_mu": 3.0, "mu_a_sd": 1.0, "mu_b_mu": 1.0, "mu_b_sd": 1.0,
            "sigma_a": 0.001, "sigma_b": 0.001},
@@ -43,6 +51,25 @@ DEFAULT_PRIORS = {
     "m4": {**_COMMON, "mu_a_mu": 3.0, "mu_a_sd": 1.0, "mu_b_mu": 1.0, "mu_b_sd": 1.0,
            "sigma_a_scale": 1.0, "sigma_b_scale": 1.0},
 }
+#: Old name of :data:`TEXT_PRIORS` (the ledger test of chapter 1 reads it).
+DEFAULT_PRIORS = TEXT_PRIORS
+
+_FIT_COMMON = {"sigma_scale": 1.0, "a1_mu": 0.3, "a1_sd": 1.0, "b1_mu": -0.3, "b1_sd": 1.0}
+_FIT_M4 = {**_FIT_COMMON, "mu_a_mu": 2.0, "mu_a_sd": 1.0, "mu_b_mu": 0.5, "mu_b_sd": 1.0,
+           "sigma_a_scale": 1.0, "sigma_b_scale": 1.0}
+#: The priors of the source's fitting script (part 2, ``ulamfitmodels.R``); the default.
+FITTING_PRIORS = {
+    "m1": {**_FIT_COMMON, "mu_a": 2.0, "mu_b": 0.5, "sigma_a": 10.0, "sigma_b": 10.0},
+    "m2": {**_FIT_COMMON, "mu_a_mu": 2.0, "mu_a_sd": 1.0, "mu_b_mu": 0.5, "mu_b_sd": 1.0,
+           "sigma_a": 0.0001, "sigma_b": 0.0001},
+    "m2a": {**_FIT_COMMON, "a0_mu": 2.0, "a0_sd": 0.1, "b0_mu": 0.5, "b0_sd": 0.1},
+    "m3": {**_FIT_COMMON, "mu_a": 2.0, "mu_b": 0.5, "sigma_a": 1.0, "sigma_b": 1.0},
+    "m4": dict(_FIT_M4),
+    "m4a": dict(_FIT_M4),
+    "m5": {"sigma_scale": 1.0, "mu_a": 2.0, "mu_b": 0.5, "sigma_a": 10.0, "sigma_b": 10.0},
+}
+#: The prior sets by name.
+PRIOR_SETS = {"fitting": FITTING_PRIORS, "text": TEXT_PRIORS}
 _LOCATIONS = {"a1_mu", "b1_mu", "mu_a", "mu_b", "mu_a_mu", "mu_b_mu", "a0_mu", "b0_mu"}
 _REQUIRED = ("id", "dose_adj", "time", "outcome")
 
@@ -68,8 +95,14 @@ def _check_data(data) -> None:
         raise ValueError(f"each id must have a single dose_adj; ids {bad} have several")
 
 
-def _priors_for(model: str, priors: Mapping[str, float] | None) -> dict[str, float]:
-    values = dict(DEFAULT_PRIORS[model])
+def _priors_for(model: str, priors: Mapping[str, float] | None,
+                prior_set: str) -> dict[str, float]:
+    if prior_set not in PRIOR_SETS:
+        raise ValueError(f"prior_set must be one of {sorted(PRIOR_SETS)}, got {prior_set!r}")
+    if model not in PRIOR_SETS[prior_set]:
+        raise ValueError(f"model {model!r} has no priors in prior_set {prior_set!r}; it has "
+                         f"{sorted(PRIOR_SETS[prior_set])}")
+    values = dict(PRIOR_SETS[prior_set][model])
     if priors is None:
         return values
     if not isinstance(priors, Mapping):
@@ -93,6 +126,7 @@ def build_virus_model(
     model: str = "m4",
     *,
     priors: Mapping[str, float] | None = None,
+    prior_set: str = "fitting",
     dose_effect: bool = True,
     noncentered: bool = False,
 ) -> pm.Model:
@@ -107,20 +141,25 @@ def build_virus_model(
         Long frame with columns ``id``, ``dose_adj`` (log dose minus log middle dose, one value
         per id), ``time`` (days, > 0) and ``outcome`` (log virus load), as returned by
         :func:`course_pkg.simulate.simulate_virus_load` or ``load_dataset("handel_simdat")``.
-    model : {"m1", "m2", "m2a", "m3", "m4"}
+    model : {"m1", "m2", "m2a", "m3", "m4", "m4a", "m5"}
         Which of the source's models (see the module docstring).
     priors : mapping of str to float, optional
-        Override prior settings; the valid keys per model are those of
-        :data:`DEFAULT_PRIORS` (e.g. ``{"sigma_a_scale": 0.1}`` for model 4).
+        Override prior settings; the valid keys per model are those of the chosen prior set
+        (e.g. ``{"sigma_a_scale": 0.1}`` for model 4).
+    prior_set : {"fitting", "text"}
+        ``"fitting"``: the source's fitting priors (:data:`FITTING_PRIORS`); ``"text"``: part
+        1's equations (:data:`TEXT_PRIORS`, which has no m4a or m5).
     dose_effect : bool
-        If False, drop ``a1`` and ``b1`` (no dose effect on the trajectory).
+        If False, drop ``a1`` and ``b1`` (no dose effect on the trajectory). Model 5 never has
+        them.
     noncentered : bool
         Model 4 only: write ``a0_i = mu_a + sigma_a * z_a_i`` with standard-normal ``z_a_i``
         (likewise ``b0``), so that the sampler's geometry does not depend on ``sigma_a`` (the
         funnel of centred hierarchies). That helps when each individual has little data. With
         the source's design (11 precise measurements per person) the likelihood pins down every
-        ``a0_i`` and the centred form samples better, so it is the default. Ignored by the other
-        models, whose spreads are fixed numbers; model 2 is always centred, as in the source.
+        ``a0_i`` and the centred form samples better, so it is the default. ``"m4a"`` is model 4
+        with ``noncentered=True``. Ignored by the other models, whose spreads are fixed
+        numbers; model 2 is always centred, as in the source.
 
     Returns
     -------
@@ -134,8 +173,8 @@ def build_virus_model(
     TypeError
         ``data`` not a DataFrame, non-numeric columns, non-numeric prior values.
     ValueError
-        Unknown model, missing columns, non-positive times, several doses per id, unknown prior
-        keys, non-positive prior scales.
+        Unknown model or prior set, missing columns, non-positive times, several doses per id,
+        unknown prior keys, non-positive prior scales.
 
     Examples
     --------
@@ -149,7 +188,13 @@ def build_virus_model(
     if model not in MODEL_NAMES:
         raise ValueError(f"model must be one of {MODEL_NAMES}, got {model!r}")
     _check_data(data)
-    p = _priors_for(model, priors)
+    if not isinstance(prior_set, str):
+        raise TypeError(f"prior_set must be a str, got {type(prior_set).__name__}")
+    p = _priors_for(model, priors, prior_set)
+    if model == "m4a":
+        model, noncentered = "m4", True
+    if model == "m5":
+        model, dose_effect = "m1", False
 
     id_codes, ids = pd.factorize(data["id"], sort=True)
     coords = {"id": np.asarray(ids), "obs_id": np.arange(len(data))}
@@ -203,14 +248,16 @@ def build_virus_model(
 
 
 _POPULATION = {"mu_a": ("mu_a", "a0"), "mu_b": ("mu_b", "b0")}
+_OPTIONAL = ("sigma_a", "sigma_b", "a1", "b1")
 
 
 def population_estimates(idata) -> dict[str, tuple[float, float]]:
-    """Posterior mean and SD of the population parameters of any of the five models.
+    """Posterior mean and SD of the population parameters of any of the source's models.
 
-    ``mu_a`` and ``mu_b`` are the model's own where it has them (m2, m4); m2a's single ``a0`` and
-    ``b0``; for m1 and m3, which have no population parameter, the mean over people of ``a0`` and
-    ``b0``. Also ``a1``, ``b1`` and ``sigma``.
+    ``mu_a`` and ``mu_b`` are the model's own where it has them (m2, m4, m4a); m2a's single
+    ``a0`` and ``b0``; for m1, m3 and m5, which have no population parameter, the mean over
+    people of ``a0`` and ``b0``. Then ``sigma_a``, ``sigma_b``, ``a1`` and ``b1`` where the
+    model has them (m5 has no dose effect), and ``sigma``.
 
     Parameters
     ----------
@@ -220,15 +267,14 @@ def population_estimates(idata) -> dict[str, tuple[float, float]]:
     Returns
     -------
     dict
-        Parameter name to ``(mean, sd)``.
+        Parameter name to ``(mean, sd)``; absent parameters are left out.
 
     Raises
     ------
     TypeError
         ``idata`` has no posterior.
     KeyError
-        A parameter the five models all have is missing (not a virus-model fit; or fitted with
-        ``dose_effect=False``).
+        ``mu_a``/``a0``, ``mu_b``/``b0`` or ``sigma`` is missing (not a virus-model fit).
     """
     from course_pkg import _datatree
 
@@ -243,10 +289,10 @@ def population_estimates(idata) -> dict[str, tuple[float, float]]:
             values[name] = draws.mean("id") if "id" in draws.dims else draws
         else:
             raise KeyError(f"idata has neither {own!r} nor {per_person!r}: not a virus-model fit")
-    for name in ("a1", "b1", "sigma"):
-        if name not in post:
-            raise KeyError(f"idata has no {name!r}: not a virus-model fit with a dose effect")
-        values[name] = post[name]
+    values |= {name: post[name] for name in _OPTIONAL if name in post}
+    if "sigma" not in post:
+        raise KeyError("idata has no 'sigma': not a virus-model fit")
+    values["sigma"] = post["sigma"]
     return {k: (float(v.mean()), float(v.std())) for k, v in values.items()}
 
 

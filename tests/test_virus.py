@@ -9,7 +9,14 @@ import pytest
 from course_pkg.diagnostics import check_convergence
 from course_pkg.sampling import sample_pymc
 from course_pkg.simulate import mu_closed_form, simulate_virus_load
-from course_pkg.virus import DEFAULT_PRIORS, MODEL_NAMES, build_virus_model
+from course_pkg.virus import (
+    DEFAULT_PRIORS,
+    FITTING_PRIORS,
+    MODEL_NAMES,
+    TEXT_PRIORS,
+    build_virus_model,
+    population_estimates,
+)
 
 
 @pytest.fixture(scope="module")
@@ -24,13 +31,15 @@ def test_structure(small, name):
     assert list(model.coords["id"]) == list(range(1, 25))
     assert len(model.coords["obs_id"]) == len(data)
     free = {rv.name for rv in model.free_RVs}
-    assert {"sigma", "a1", "b1"} <= free
+    assert ({"sigma"} if name == "m5" else {"sigma", "a1", "b1"}) <= free
     expected = {
         "m1": {"a0", "b0"},
         "m2": {"mu_a", "mu_b", "a0", "b0"},
         "m2a": {"a0", "b0"},
         "m3": {"a0", "b0"},
         "m4": {"mu_a", "mu_b", "sigma_a", "sigma_b", "a0", "b0"},
+        "m4a": {"mu_a", "mu_b", "sigma_a", "sigma_b", "z_a", "z_b"},
+        "m5": {"a0", "b0"},
     }[name]
     assert expected <= free
     assert model.named_vars_to_dims["mu"] == ("obs_id",)
@@ -61,14 +70,63 @@ def test_options(small):
     with tight:
         draws = pm.draw(tight["sigma_a"], draws=2000, random_seed=1)
     assert np.median(draws) == pytest.approx(0.05, rel=0.15)  # HalfCauchy median = scale
+    assert DEFAULT_PRIORS is TEXT_PRIORS
     assert DEFAULT_PRIORS["m1"]["sigma_a"] == 10.0
     assert DEFAULT_PRIORS["m2"]["sigma_b"] == 0.001
+
+
+def _prior_of(model, name):
+    """(distribution name, its parameters as floats) of a free variable of a PyMC model."""
+    rv = model[name]
+    params = [float(np.unique(p.eval())[0]) for p in rv.owner.inputs[2:]]
+    return rv.owner.op.name, params
+
+
+def test_fitting_priors_are_the_source_script_s(small):
+    """The builder's default priors are those of the source's part-2 fitting script."""
+    data, _ = small
+    assert FITTING_PRIORS["m2"]["sigma_a"] == 0.0001
+    m1 = build_virus_model(data, "m1")
+    assert _prior_of(m1, "a1") == ("normal", [0.3, 1.0])
+    assert _prior_of(m1, "b1") == ("normal", [-0.3, 1.0])
+    assert _prior_of(m1, "a0") == ("normal", [2.0, 10.0])
+    assert _prior_of(m1, "b0") == ("normal", [0.5, 10.0])
+    assert _prior_of(build_virus_model(data, "m3"), "a0") == ("normal", [2.0, 1.0])
+    m2a = build_virus_model(data, "m2a")
+    assert _prior_of(m2a, "a0") == ("normal", [2.0, 0.1])
+    assert _prior_of(m2a, "b0") == ("normal", [0.5, 0.1])
+    m4 = build_virus_model(data, "m4")
+    assert _prior_of(m4, "mu_a") == ("normal", [2.0, 1.0])
+    assert _prior_of(m4, "mu_b") == ("normal", [0.5, 1.0])
+    assert _prior_of(m4, "sigma_a")[0] == "halfcauchy"
+    m5 = build_virus_model(data, "m5")
+    assert "a1" not in m5.named_vars
+    assert _prior_of(m5, "a0") == ("normal", [2.0, 10.0])
+    text = build_virus_model(data, "m1", prior_set="text")
+    assert _prior_of(text, "a1") == ("normal", [0.1, 0.1])
+    assert _prior_of(text, "a0") == ("normal", [3.0, 10.0])
+
+
+def test_population_estimates_skips_absent_parameters():
+    import xarray as xr
+
+    rng = np.random.default_rng(0)
+    post = xr.Dataset({"a0": (("chain", "draw", "id"), rng.normal(size=(2, 10, 3))),
+                       "b0": (("chain", "draw", "id"), rng.normal(size=(2, 10, 3))),
+                       "sigma": (("chain", "draw"), np.abs(rng.normal(size=(2, 10))))})
+    est = population_estimates(xr.DataTree.from_dict({"posterior": post}))
+    assert list(est) == ["mu_a", "mu_b", "sigma"]
+    with pytest.raises(KeyError, match="sigma"):
+        population_estimates(xr.DataTree.from_dict({"posterior": post.drop_vars("sigma")}))
 
 
 @pytest.mark.parametrize(
     ("args", "kwargs", "exc", "match"),
     [
-        ((), {"model": "m5"}, ValueError, "model must be one of"),
+        ((), {"model": "m6"}, ValueError, "model must be one of"),
+        ((), {"prior_set": "part3"}, ValueError, "prior_set must be one of"),
+        ((), {"prior_set": 1}, TypeError, "prior_set must be a str"),
+        ((), {"model": "m5", "prior_set": "text"}, ValueError, "has no priors in prior_set"),
         ((), {"priors": {"sigma_a_scale": 0.1}, "model": "m1"}, ValueError, "does not use"),
         ((), {"priors": {"sigma_a_scale": -1.0}}, ValueError, "must be > 0"),
         ((), {"priors": {"mu_a_mu": "3"}}, TypeError, "finite number"),
