@@ -14,6 +14,10 @@ fitting
     One way to fit: build, sample, gate and time any model in one call; timing tables.
 fitlog
     A log of every fit (timings, ESS, R-hat) for the benchmark of the notebooks.
+lags
+    Within-person lagged predictors (gaps in time left missing) and within-person cross-correlations.
+loo
+    Exact leave-one-out refits of Bambi models for ArviZ's ``reloo``.
 effects
     brms-style accessors for fitted models: prior table, fixef, ranef, VarCorr.
 draws
@@ -31,6 +35,8 @@ recovery
     Does a fit to simulated data recover the simulation's values (``check_recovery``)?
 virus
     PyMC builders for chapter 1's nonlinear virus-load models.
+virus_identify
+    What chapter 1's data can and cannot identify: closed-form posteriors and curves per person.
 sampling
     Sampling with the course's defaults (nutpie, fixed seeds, progress bars for people only).
 """
@@ -44,14 +50,17 @@ from course_pkg import (
     effects,
     fitlog,
     fitting,
+    lags,
     ledger,
     linalg,
+    loo,
     parity,
     plots,
     recovery,
     sampling,
     simulate,
     virus,
+    virus_identify,
 )
 from course_pkg.data import list_datasets, load_dataset
 from course_pkg.diagnostics import (
@@ -93,10 +102,12 @@ __all__ = [
     "effects",
     "fitlog",
     "fitting",
+    "lags",
     "ledger",
     "linalg",
     "list_datasets",
     "load_dataset",
+    "loo",
     "parity",
     "plots",
     "recovery",
@@ -104,4 +115,5 @@ __all__ = [
     "simulate",
     "summary_table",
     "virus",
+    "virus_identify",
 ]

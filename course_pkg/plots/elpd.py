@@ -45,9 +45,9 @@ def elpd_by_group(
         Logarithmic x axis.
     label_top : int
         Label this many groups with the largest ``y`` by their index.
-    ax : matplotlib Axes, optional
+    ax : matplotlib.axes.Axes, optional
         Axes for the scatter (a new figure when None).
-    share_ax : matplotlib Axes, optional
+    share_ax : matplotlib.axes.Axes, optional
         If given, the cumulative share of the total difference, groups taken in increasing
         ``x``, is drawn on it.
     xlabel, ylabel, title : str, optional
