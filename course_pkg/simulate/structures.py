@@ -101,8 +101,8 @@ def simulate_multi_membership(*, seed, n_obs: int = 150, n_groups: int = 10,
         Rows; groups (at least 2).
     intercept, slope, sd_group, sigma : float
         Coefficients; SD of the shared group effects (>= 0); residual SD (> 0).
-    weights : sequence of two floats
-        Membership weights, each >= 0, summing to 1.
+    weights : sequence of float
+        Two membership weights, each >= 0, summing to 1.
 
     Returns
     -------
@@ -158,8 +158,8 @@ def simulate_smooth(*, seed, n_obs: int = 150, n_groups: int = 8, x_range=(0.0, 
     seed : int or numpy.random.Generator
     n_obs, n_groups : int
         Rows; groups (at least 2).
-    x_range : pair of floats
-        Lower and upper end of ``x`` (lower < upper).
+    x_range : sequence of float
+        Two numbers: lower and upper end of ``x`` (lower < upper).
     curve : callable, optional
         Maps an array of ``x`` to the population mean; ``None`` is :func:`sine_trend`.
     sd_group, sigma : float
@@ -221,7 +221,7 @@ def simulate_sratio(*, seed, n_obs: int = 150, n_groups: int = 8, slope: float =
         Rows; groups (at least 2).
     slope, sd_group : float
         Coefficient of ``x``; SD of the group effects (>= 0).
-    threshold : sequence of floats
+    threshold : sequence of float
         The ``K`` thresholds (at least one).
 
     Returns
@@ -279,10 +279,10 @@ def simulate_zi_shared(*, seed, n_groups: int = 30, rows_per_group: int = 10,
         Count part, log scale.
     zi_intercept, zi_x : float
         Zero-inflation part, logit scale.
-    sds : sequence of three floats
-        Group SDs (>= 0) of the count intercept, the count ``x`` slope, the ``zi`` intercept.
-    correlation : float or 3 x 3 matrix
-        Their correlation matrix (a number is every off-diagonal entry).
+    sds : sequence of float
+        Three group SDs (>= 0) of the count intercept, the count ``x`` slope, the ``zi`` intercept.
+    correlation : float or array-like
+        Their 3 x 3 correlation matrix (a number is every off-diagonal entry).
     shape : float
         Negative-binomial shape (> 0; ignored for Poisson).
 
@@ -353,12 +353,12 @@ def simulate_growth_mixture(*, seed, n_groups: int = 40, n_time: int = 6,
     n_groups, n_time : int
         Groups (at least 2) and times per group (at least 2).
     classes : {"observation", "group"}
-    intercepts : two increasing floats
-        brms orders the components' intercepts.
-    b_time, b_z, sds_intercept, sds_time, correlations, sigmas : two floats each
-        Per component; SDs >= 0 (``sigmas`` > 0), correlations in (-1, 1).
-    theta : two positive floats summing to 1
-        Mixing weights.
+    intercepts : sequence of float
+        Two increasing values: brms orders the components' intercepts.
+    b_time, b_z, sds_intercept, sds_time, correlations, sigmas : sequence of float
+        Two values each, one per component; SDs >= 0 (``sigmas`` > 0), correlations in (-1, 1).
+    theta : sequence of float
+        Two positive mixing weights summing to 1.
 
     Returns
     -------
