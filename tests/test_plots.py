@@ -177,6 +177,68 @@ def test_prior_posterior_two_densities_and_reference():
         plots.prior_posterior([1.0, 2.0], [1.0, 2.0], name="")
 
 
+@pytest.fixture
+def spike_in_wide_prior():
+    rng = np.random.default_rng(1)
+    return rng.normal(0.3, 1.0, 4000), rng.normal(0.09, 0.01, 4000)
+
+
+def test_prior_posterior_own_binning_keeps_a_narrow_posterior_peak(spike_in_wide_prior):
+    prior, posterior = spike_in_wide_prior
+    fig, ax = plt.subplots()
+    plots.prior_posterior(prior, posterior, name="a1", reference=0.1, xlim=(-2.5, 3.0),
+                          binning="own", ax=ax)
+    prior_patch, post_patch = ax.patches[:2]
+    # the normal density's peak is 1 / (0.01 sqrt(2 pi)) ~ 40; shared bins 0.09 wide give ~10
+    assert post_patch.get_path().vertices[:, 1].max() > 30
+    assert prior_patch.get_path().vertices[:, 1].max() < 1
+    assert ax.get_xlim() == (-2.5, 3.0)
+    assert ax.get_xlabel() == "a1"
+    assert [line.get_xdata()[0] for line in ax.lines] == [0.1]
+    plt.close(fig)
+    # the same draws on shared bins: the spike's peak is averaged away
+    ax = plots.prior_posterior(prior, posterior, name="a1", xlim=(-2.5, 3.0))
+    assert ax.patches[1].get_path().vertices[:, 1].max() < 15
+    plt.close(ax.figure)
+
+
+@pytest.mark.parametrize("binning", ["shared", "own"])
+def test_prior_posterior_default_axis_is_the_draws_range(spike_in_wide_prior, binning):
+    prior, posterior = spike_in_wide_prior
+    ax = plots.prior_posterior(prior, posterior, name="a1", binning=binning)
+    low, high = ax.get_xlim()
+    assert low == pytest.approx(min(prior.min(), posterior.min()))
+    assert high == pytest.approx(max(prior.max(), posterior.max()))
+    plt.close(ax.figure)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"name": ""}, TypeError, "name must be a non-empty str"),
+        ({"name": "a1", "bins": 2.5}, TypeError, "bins must be an int"),
+        ({"name": "a1", "bins": 1}, ValueError, "bins must be at least 2"),
+        ({"name": "a1", "xlim": (1.0, 0.0)}, ValueError, "xlim must be an increasing pair"),
+        ({"name": "a1", "xlim": (0.0, np.inf)}, ValueError, "xlim must be an increasing pair"),
+        ({"name": "a1", "binning": "each"}, ValueError, "binning must be 'shared' or 'own'"),
+    ],
+)
+def test_prior_posterior_bad_arguments(spike_in_wide_prior, kwargs, error, match):
+    prior, posterior = spike_in_wide_prior
+    with pytest.raises(error, match=match):
+        plots.prior_posterior(prior, posterior, **kwargs)
+
+
+@pytest.mark.parametrize("bad", [[1.0], [0.0, np.nan]])
+@pytest.mark.parametrize("binning", ["shared", "own"])
+def test_prior_posterior_too_few_or_non_finite_draws(spike_in_wide_prior, bad, binning):
+    prior, _ = spike_in_wide_prior
+    with pytest.raises(ValueError, match="posterior must hold at least two finite draws"):
+        plots.prior_posterior(prior, bad, name="a1", binning=binning)
+    with pytest.raises(ValueError, match="prior must hold at least two finite draws"):
+        plots.prior_posterior(bad, prior, name="a1", binning=binning)
+
+
 def test_correlation_matrix_text_frames_and_validation():
     mean = np.array([[1, 0.5, -0.1], [0.5, 1, 0.2], [-0.1, 0.2, 1]])
     lower, upper = mean - 0.3, mean + 0.3

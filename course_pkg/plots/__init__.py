@@ -27,11 +27,7 @@ from course_pkg.plots.curves import bands, prior_posterior, prior_predictive, re
 from course_pkg.plots.elpd import elpd_by_group
 from course_pkg.plots.group_count import sd_by_group_count
 from course_pkg.plots.groups import group_intervals, shrinkage, trajectories
-from course_pkg.plots.identifiability import (
-    curves_by_person,
-    intercept_slope_pairs,
-    prior_posterior_own_bins,
-)
+from course_pkg.plots.identifiability import curves_by_person, intercept_slope_pairs
 from course_pkg.plots.pooling import halfeye, pooling_overlay, shrinkage_by_size
 
 __all__ = [
@@ -50,7 +46,6 @@ __all__ = [
     "lkj_marginal_density",
     "pooling_overlay",
     "prior_posterior",
-    "prior_posterior_own_bins",
     "prior_predictive",
     "recovery",
     "sd_by_group_count",

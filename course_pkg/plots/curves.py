@@ -151,6 +151,7 @@ def prior_posterior(
     reference: float | None = None,
     xlim: tuple[float, float] | None = None,
     bins: int = 60,
+    binning: str = "shared",
     ax: Axes | None = None,
 ) -> Axes:
     """Histograms (as densities) of one parameter's prior and posterior draws on one axis.
@@ -164,37 +165,71 @@ def prior_posterior(
     reference : float, optional
         A value to mark (e.g. the truth of a simulation, or the source's estimate).
     xlim : tuple of float, optional
-        Range of the x-axis (heavy-tailed priors otherwise stretch it). The histograms are of the
-        draws inside it, normalised over it.
+        ``(low, high)``: the range of the x-axis and of the prior's bins (heavy-tailed priors
+        otherwise stretch it); the draws' range by default. The prior's histogram is of its draws
+        inside it, normalised over it.
     bins : int
-        Number of bins across the axis.
+        Number of bins of each histogram (at least 2).
+    binning : {"shared", "own"}
+        ``"shared"`` (default): prior and posterior on the same ``bins`` bins across the axis,
+        the posterior too restricted to the axis and normalised over it; right when the two have
+        similar widths. ``"own"``: the posterior on ``bins`` bins across its own range (smallest
+        to largest draw), normalised over all its draws; use it when the posterior is a spike
+        inside a wide prior, whose few shared bins would average the spike away and draw its
+        peak far too low.
     ax : matplotlib.axes.Axes, optional
 
     Returns
     -------
     matplotlib.axes.Axes
+
+    Raises
+    ------
+    TypeError
+        ``name`` is not a non-empty str, or ``bins`` is not an int.
+    ValueError
+        Fewer than two finite draws in either input, ``bins`` < 2, ``xlim`` not an increasing
+        pair of finite numbers, or ``binning`` not ``"shared"`` or ``"own"``.
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty str, got {name!r}")
+    if isinstance(bins, bool) or not isinstance(bins, int | np.integer):
+        raise TypeError(f"bins must be an int, got {type(bins).__name__}")
+    if bins < 2:
+        raise ValueError(f"bins must be at least 2, got {bins}")
+    if binning not in ("shared", "own"):
+        raise ValueError(f"binning must be 'shared' or 'own', got {binning!r}")
     values = {}
     for label, draws in (("prior", prior), ("posterior", posterior)):
         arr = np.asarray(draws, dtype=float).ravel()
         if arr.size < 2 or not np.all(np.isfinite(arr)):
             raise ValueError(f"{label} must hold at least two finite draws")
         values[label] = arr
+    limits = xlim
+    if limits is None:
+        both = np.concatenate(list(values.values()))
+        limits = (float(both.min()), float(both.max()))
+    if len(limits) != 2 or not np.all(np.isfinite(limits)) or not limits[0] < limits[1]:
+        raise ValueError(f"xlim must be an increasing pair of finite numbers, got {xlim!r}")
+    low, high = float(limits[0]), float(limits[1])
     ax = _axes(ax, (5, 3.5))
-    # Histograms on shared bins: a kernel density would smear mass below a bound such as 0 (a
+    # Histograms, not kernel densities: a KDE would smear mass below a bound such as 0 (a
     # half-Cauchy's density is largest at 0, a KDE's falls there).
-    both = np.concatenate(list(values.values()))
-    low, high = xlim if xlim is not None else (both.min(), both.max())
     edges = np.linspace(low, high, bins + 1)
-    for (label, arr), colour in zip(values.items(), ("0.55", "tab:blue"), strict=True):
-        ax.hist(arr[(arr >= low) & (arr <= high)], bins=edges, density=True, histtype="stepfilled",
-                color=colour, alpha=0.45, label=label + (" (within the axis)" if xlim else ""))
+    within = " (within the axis)" if xlim is not None else ""
+    prior_arr = values["prior"]
+    ax.hist(prior_arr[(prior_arr >= low) & (prior_arr <= high)], bins=edges, density=True,
+            histtype="stepfilled", color="0.55", alpha=0.45, label="prior" + within)
+    post = values["posterior"]
+    if binning == "shared":
+        ax.hist(post[(post >= low) & (post <= high)], bins=edges, density=True,
+                histtype="stepfilled", color="tab:blue", alpha=0.45, label="posterior" + within)
+    else:
+        ax.hist(post, bins=np.linspace(post.min(), post.max(), bins + 1), density=True,
+                histtype="stepfilled", color="tab:blue", alpha=0.6, label="posterior")
     if reference is not None:
         ax.axvline(reference, color="black", ls="--", lw=1, label="reference")
-    if xlim is not None:
-        ax.set_xlim(xlim)
+    ax.set_xlim(low, high)
     ax.set(xlabel=name, ylabel="density")
     ax.legend(loc="best", fontsize=9)
     return ax

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from course_pkg.plots._base import DATA_COLOUR, _axes, _columns, _frame
 
-__all__ = ["curves_by_person", "intercept_slope_pairs", "prior_posterior_own_bins"]
+__all__ = ["curves_by_person", "intercept_slope_pairs"]
 
 
 def intercept_slope_pairs(
@@ -212,81 +212,3 @@ def curves_by_person(
         fig.suptitle(title)
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
-
-
-def prior_posterior_own_bins(
-    prior,
-    posterior,
-    *,
-    name: str,
-    reference: float | None = None,
-    xlim: tuple[float, float] | None = None,
-    bins: int = 60,
-    ax: Axes | None = None,
-) -> Axes:
-    """A prior and a much narrower posterior as densities on one axis, each on its own bins.
-
-    :func:`course_pkg.plots.prior_posterior` bins both on shared bins across the axis, which is
-    right when the two have similar widths; when the posterior is a spike inside a wide prior,
-    its few shared bins average the spike away and its peak is drawn far too low. Here the
-    prior is binned across ``xlim`` (``bins`` bins, normalised over the draws inside it) and the
-    posterior across its own range (``bins`` bins between its smallest and largest draw,
-    normalised over all its draws), so each density is drawn at its own resolution.
-
-    Parameters
-    ----------
-    prior, posterior : array_like
-        Draws of the parameter (any shape; flattened). A DataArray works too.
-    name : str
-        The parameter (x-axis label).
-    reference : float, optional
-        A value to mark with a dashed line (e.g. a simulation's true value).
-    xlim : tuple of float, optional
-        ``(low, high)`` of the axis and of the prior's bins; the draws' range by default.
-    bins : int
-        Number of bins for each histogram (at least 2).
-    ax : matplotlib.axes.Axes, optional
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-
-    Raises
-    ------
-    TypeError
-        ``name`` is not a non-empty str, or ``bins`` is not an int.
-    ValueError
-        Fewer than two finite draws in either input, ``bins`` < 2, or ``xlim`` not an
-        increasing pair of finite numbers.
-    """
-    if not isinstance(name, str) or not name:
-        raise TypeError(f"name must be a non-empty str, got {name!r}")
-    if isinstance(bins, bool) or not isinstance(bins, int | np.integer):
-        raise TypeError(f"bins must be an int, got {type(bins).__name__}")
-    if bins < 2:
-        raise ValueError(f"bins must be at least 2, got {bins}")
-    values = {}
-    for label, draws in (("prior", prior), ("posterior", posterior)):
-        arr = np.asarray(draws, dtype=float).ravel()
-        if arr.size < 2 or not np.all(np.isfinite(arr)):
-            raise ValueError(f"{label} must hold at least two finite draws")
-        values[label] = arr
-    if xlim is None:
-        both = np.concatenate(list(values.values()))
-        xlim = (float(both.min()), float(both.max()))
-    if (len(xlim) != 2 or not np.all(np.isfinite(xlim)) or not xlim[0] < xlim[1]):
-        raise ValueError(f"xlim must be an increasing pair of finite numbers, got {xlim!r}")
-    low, high = float(xlim[0]), float(xlim[1])
-    ax = _axes(ax, (5, 3.5))
-    inside = values["prior"][(values["prior"] >= low) & (values["prior"] <= high)]
-    ax.hist(inside, bins=np.linspace(low, high, bins + 1), density=True,
-            histtype="stepfilled", color="0.55", alpha=0.45, label="prior (within the axis)")
-    post = values["posterior"]
-    ax.hist(post, bins=np.linspace(post.min(), post.max(), bins + 1), density=True,
-            histtype="stepfilled", color="tab:blue", alpha=0.6, label="posterior")
-    if reference is not None:
-        ax.axvline(reference, color="black", ls="--", lw=1, label="reference")
-    ax.set_xlim(low, high)
-    ax.set(xlabel=name, ylabel="density")
-    ax.legend(loc="best", fontsize=9)
-    return ax
