@@ -8,8 +8,14 @@ a dict of the values it used. The same seed gives the same data.
 - :func:`simulate_varying_slopes`: correlated varying intercepts and slopes, or any design's
   correlated effects (chapters 2, 3 and 4).
 - :func:`simulate_panel`: a daily panel with a location-scale model, one or two outcomes with a
-  residual correlation (chapter 5).
+  residual correlation, optionally carrying over from the previous day through person-centred
+  lags (chapter 5).
 - :func:`simulate_family`: grouped data from Bambi's generalized families (the catalogue).
+- The catalogue's other simulators live in modules imported as such:
+  ``course_pkg.simulate.catalogue`` (group structures and families), ``observation``
+  (censoring, truncation, measurement error, missing values) and ``structures`` (distributional
+  parameters, multi-membership, smooths, stopping ratios, zero-inflated shared blocks,
+  mixtures over time).
 
 :func:`course_pkg.diagnostics.check_recovery` compares a fit with ``truth``.
 """

@@ -11,7 +11,18 @@ Each person i on day t (``day01`` = t scaled to [0, 1]) and outcome o:
 
 with every person effect (u and, when the scale varies, v) of every outcome drawn together from
 one multivariate normal, and for two outcomes a residual correlation between y_1 and y_2 on the
-same day. Written with NumPy (no library ships this simulator).
+same day.
+
+With ``carry_over`` the outcomes are autoregressive within a person (a vector autoregression of
+order 1, chapter 5's m2): from the second day on, the mean gains
+:math:`\\sum_k (\\phi_{ok} + w_{oki})(y_{k,i,t-1} - \\bar y_{ki})`, where :math:`\\bar y_{ki}` is
+person i's mean of outcome k over all their days, exactly the person-centred previous-day value
+that :func:`course_pkg.lags.lag_within` computes from the simulated table. Because that mean
+depends on the series itself, the series is affine in it and the mean is solved for exactly (a
+2 x 2 or 1 x 1 linear system per person). The first day has no previous one (its carry-over term
+is zero). The lag slopes' person effects w join the same multivariate normal, so a model with
+the lag predictors, all of its slopes varying by person in one correlated block, is the model
+that generated the data. Written with NumPy (no library ships this simulator).
 """
 
 from __future__ import annotations
@@ -44,6 +55,9 @@ def simulate_panel(
     sd_log_sigma=0.3,
     correlation=0.3,
     residual_cor: float = 0.0,
+    carry_over=None,
+    sd_carry_over=0.0,
+    lag_names=None,
 ) -> tuple[pd.DataFrame, dict]:
     """A daily panel with person-varying means, trends and (optionally) residual SDs.
 
@@ -65,6 +79,17 @@ def simulate_panel(
         in the order of ``truth["effect_names"]``.
     residual_cor : float
         Correlation of the two outcomes' residuals on the same day (two outcomes only).
+    carry_over : array_like, optional
+        Population lag slopes, an n_outcomes x n_outcomes matrix (a number for one outcome): entry
+        (o, k) is the change in outcome o per unit of outcome k's person-centred previous-day
+        value. ``None`` (the default): no carry-over, days independent given the person.
+    sd_carry_over : float or array_like
+        SDs of the person effects of the lag slopes (a number, or a matrix like
+        ``carry_over``); 0 keeps them fixed at the population values (no effect is drawn).
+    lag_names : sequence of str, optional
+        Names of the lag predictors in ``truth["effect_names"]`` (one per outcome, in the order
+        of ``outcomes``), e.g. the names ``lag_within`` is asked to create; default
+        ``<outcome>_prev``.
 
     Returns
     -------
@@ -74,13 +99,18 @@ def simulate_panel(
     truth : dict
         ``Intercept``, ``slope``, ``log_sigma`` (arrays, one entry per outcome), ``sd``, ``cor``,
         ``effects`` (n_people x k) and ``effect_names`` (e.g. ``y_Intercept``, ``y_day01``,
-        ``y_sigma_Intercept``), ``residual_cor``.
+        ``y_sigma_Intercept``; with carry-over ``y_y_prev`` after ``y_day01``), ``residual_cor``;
+        with carry-over also ``carry_over`` (the population matrix), ``person_means``
+        (n_people x n_outcomes, the centring values) and ``lag_names``.
 
     Raises
     ------
+    TypeError
+        ``lag_names`` not a sequence of str.
     ValueError
         No or more than two outcomes; a residual correlation with one outcome; fewer than two
-        days; lengths that disagree; a correlation that is not one.
+        days; lengths that disagree; a correlation that is not one; a carry-over matrix of the
+        wrong shape; person lag slopes that make a series explode (spectral radius >= 1).
     """
     rng = check.rng_from(seed)
     n_people = check.count(n_people, "n_people")
@@ -103,11 +133,16 @@ def simulate_panel(
     if n_out == 1 and rho != 0:
         raise ValueError("residual_cor needs two outcomes")
     scale_varies = bool(np.any(sds > 0))
+    phi, sd_phi, lags = _carry_over(carry_over, sd_carry_over, lag_names, names)
+    lag_varies = phi is not None and bool(np.any(sd_phi > 0))
 
     effect_names, scales = [], []
     for o, name in enumerate(names):
         effect_names += [f"{name}_Intercept", f"{name}_day01"]
         scales += [sd0[o], sd1[o]]
+        if lag_varies:
+            effect_names += [f"{name}_{lag}" for lag in lags]
+            scales += list(sd_phi[o])
         if scale_varies:
             effect_names.append(f"{name}_sigma_Intercept")
             scales.append(sds[o])
@@ -118,17 +153,22 @@ def simulate_panel(
 
     day = np.arange(n_days)
     day01 = day / (n_days - 1)
-    per = 3 if scale_varies else 2
+    per = 2 + (n_out if lag_varies else 0) + (1 if scale_varies else 0)
     mu = np.empty((n_out, n_people, n_days))
     sigma = np.empty_like(mu)
+    phi_people = None if phi is None else np.repeat(phi[None], n_people, axis=0)
     for o in range(n_out):
         u = effects[:, o * per:(o + 1) * per]
         mu[o] = (b0[o] + u[:, [0]]) + (b1[o] + u[:, [1]]) * day01[None, :]
-        sigma[o] = np.exp(s0[o] + (u[:, [2]] if scale_varies else 0.0)) * np.ones((1, n_days))
+        sigma[o] = np.exp(s0[o] + (u[:, [-1]] if scale_varies else 0.0)) * np.ones((1, n_days))
+        if lag_varies:
+            phi_people[:, o, :] += u[:, 2:2 + n_out]
     z = rng.standard_normal((n_out, n_people, n_days))
     if n_out == 2:  # correlate the two residuals: z2 = rho z1 + sqrt(1 - rho^2) e
         z[1] = rho * z[0] + np.sqrt(1 - rho**2) * z[1]
     y = mu + sigma * z
+    if phi is not None:
+        y, person_means = _autoregress(y, phi_people)
 
     labels = np.arange(1, n_people + 1)
     data = pd.DataFrame({
@@ -140,4 +180,59 @@ def simulate_panel(
         data[name] = y[o].ravel()
     truth = {"Intercept": b0, "slope": b1, "log_sigma": s0, "sd": scales, "cor": cor,
              "effects": effects, "effect_names": effect_names, "residual_cor": rho}
+    if phi is not None:
+        truth |= {"carry_over": phi, "person_means": person_means, "lag_names": lags}
     return data, truth
+
+
+def _carry_over(carry_over, sd_carry_over, lag_names, names):
+    """Checked population lag slopes, their person SDs and the lag predictors' names."""
+    n_out = len(names)
+    if carry_over is None:
+        if lag_names is not None or np.any(np.asarray(sd_carry_over) != 0):
+            raise ValueError("lag_names and sd_carry_over need carry_over")
+        return None, None, None
+    phi = np.asarray(carry_over, dtype=float).reshape(-1)
+    if phi.size != n_out**2 or not np.all(np.isfinite(phi)):
+        raise ValueError(f"carry_over must be a finite {n_out} x {n_out} matrix (lagged outcome "
+                         f"in the columns), got {carry_over!r}")
+    phi = phi.reshape(n_out, n_out)
+    sd_phi = np.asarray(sd_carry_over, dtype=float)
+    sd_phi = np.full((n_out, n_out), float(sd_phi)) if sd_phi.ndim == 0 else sd_phi
+    if sd_phi.shape != (n_out, n_out) or not np.all(np.isfinite(sd_phi)) or np.any(sd_phi < 0):
+        raise ValueError(f"sd_carry_over must be a number or a {n_out} x {n_out} matrix of "
+                         f"SDs >= 0, got {sd_carry_over!r}")
+    if lag_names is None:
+        lags = [f"{name}_prev" for name in names]
+    elif isinstance(lag_names, str) or not all(isinstance(n, str) for n in lag_names):
+        raise TypeError(f"lag_names must be a sequence of str, got {lag_names!r}")
+    else:
+        lags = list(lag_names)
+    if len(lags) != n_out or len(set(lags)) != n_out or set(lags) & {*names, "id", "day"}:
+        raise ValueError(f"lag_names must be {n_out} distinct new names, got {lags}")
+    return phi, sd_phi, lags
+
+
+def _autoregress(y0: np.ndarray, phi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Add carry-over to series without it: y_t = y0_t + phi_i (y_{t-1} - m_i) from day 1 on.
+
+    ``y0`` (outcomes x people x days) is mean plus noise; ``phi`` is people x outcomes x
+    outcomes. Each person's centring value m_i is their mean of the finished series: the series
+    is affine in m_i, y = g + L m_i, so m_i solves (I - mean(L)) m_i = mean(g).
+    """
+    n_out, n_people, n_days = y0.shape
+    radius = np.abs(np.linalg.eigvals(phi)).max(axis=1)
+    if np.any(radius >= 1):
+        raise ValueError(f"carry-over makes {int((radius >= 1).sum())} people's series explode "
+                         f"(spectral radius up to {radius.max():.2f}); use smaller lag slopes "
+                         f"or SDs")
+    g = np.empty((n_people, n_days, n_out))
+    lin = np.zeros((n_people, n_days, n_out, n_out))  # d y_t / d m (outcome, centring column)
+    g[:, 0] = y0[:, :, 0].T
+    eye = np.eye(n_out)
+    for t in range(1, n_days):
+        g[:, t] = y0[:, :, t].T + np.einsum("pok,pk->po", phi, g[:, t - 1])
+        lin[:, t] = np.einsum("pok,pkj->poj", phi, lin[:, t - 1] - eye)
+    means = np.linalg.solve(eye - lin.mean(axis=1), g.mean(axis=1)[..., None])[..., 0]
+    y = g + np.einsum("ptoj,pj->pto", lin, means)
+    return np.moveaxis(y, 2, 0), means
