@@ -195,6 +195,13 @@ def test_prior_posterior_own_binning_keeps_a_narrow_posterior_peak(spike_in_wide
     assert ax.get_xlim() == (-2.5, 3.0)
     assert ax.get_xlabel() == "a1"
     assert [line.get_xdata()[0] for line in ax.lines] == [0.1]
+    # the outline: a line at full height, drawn above the reference line, so that a spike
+    # narrower than a pixel stays visible
+    outline = ax.patches[2]
+    assert not outline.get_fill() and outline.get_linewidth() >= 1.5
+    assert outline.get_path().vertices[:, 1].max() > 30
+    assert outline.get_zorder() > ax.lines[0].get_zorder() > prior_patch.get_zorder()
+    assert [t.get_text() for t in ax.get_legend().get_texts()].count("posterior") == 1
     plt.close(fig)
     # the same draws on shared bins: the spike's peak is averaged away
     ax = plots.prior_posterior(prior, posterior, name="a1", xlim=(-2.5, 3.0))

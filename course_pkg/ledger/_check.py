@@ -24,7 +24,7 @@ def source_mcse(ledger: pd.DataFrame, row_id: str) -> float | None:
     printed). The SD rows use the normal-theory formula, which understates the error of a
     heavy-tailed SD. None when the source printed no SD or ESS for it, or printed its SD as 0 at
     its precision: its Monte Carlo error is then unknown, and :func:`check_ledger` takes it to
-    be the same as ours.
+    be the same as ours, unless the chapter derives it from other printed rows and passes it.
 
     Parameters
     ----------
@@ -107,7 +107,10 @@ def check_ledger(chapter: str, ours: Mapping[str, object], *, models=None,
         Monte Carlo standard error: ArviZ's ``mcse`` of the mean or quantile; PSIS's for LOO).
         The source's Monte Carlo error comes from its printed SD and ESS
         (:func:`source_mcse`); where it printed none, it is taken to equal ours (the same
-        posterior sampled to a similar ESS).
+        posterior sampled to a similar ESS), unless the value is ``(value, mcse,
+        source_mcse)``: the source's error derived by the chapter from other printed rows (a
+        derived quantity's, say, from the SD and ESS of the parameter that drives it), used
+        instead of the row's own siblings.
         Every ``compare`` and ``exact`` row must have one; ``not-checked`` rows must not.
     models : sequence of str, optional
         Check only the rows of these ledger models (a section of the chapter); all rows by
@@ -131,7 +134,10 @@ def check_ledger(chapter: str, ours: Mapping[str, object], *, models=None,
     course_pkg.parity.ParityError
         Rows outside their tolerance, each listed (unless ``raise_on_fail=False``).
     TypeError
-        ``ours`` not a mapping, or a value that is not a number or ``(number, mcse)``.
+        ``ours`` not a mapping, or a value that is not a number, ``(number, mcse)`` or
+        ``(number, mcse, source_mcse)``.
+    ValueError
+        A ``source_mcse`` given for an ``exact`` row, or one that is negative or not finite.
     """
     ledger = load_ledger(chapter)
     if models is not None:
@@ -161,16 +167,24 @@ def check_ledger(chapter: str, ours: Mapping[str, object], *, models=None,
                "reason": row["reason"]}
         if row["check"] != "not-checked":
             given = ours[rid]
-            value, mcse = (given if isinstance(given, tuple) else (given, 0.0))
+            parts = given if isinstance(given, tuple) else (given, 0.0)
             try:
-                value, mcse = float(value), float(mcse)
+                if len(parts) not in (2, 3):
+                    raise ValueError
+                value, mcse = float(parts[0]), float(parts[1])
+                derived = float(parts[2]) if len(parts) == 3 else None
             except (TypeError, ValueError):
-                raise TypeError(f"ours[{rid!r}] must be a number or (number, mcse), got "
-                                f"{given!r}") from None
+                raise TypeError(f"ours[{rid!r}] must be a number or (number, mcse), or "
+                                f"(number, mcse, source_mcse), got {given!r}") from None
+            if derived is not None and (row["check"] == "exact" or not math.isfinite(derived)
+                                        or derived < 0):
+                raise ValueError(f"ours[{rid!r}]: a source_mcse must be a non-negative finite "
+                                 f"number for a compare row, got {derived!r} for a "
+                                 f"{row['check']!r} row")
             if row["check"] == "exact":
                 tol = ledger_tolerance(int(row["decimals"]), 0.0, 0.0, 0.0)
             else:
-                theirs = source_mcse(ledger, rid)
+                theirs = source_mcse(ledger, rid) if derived is None else derived
                 tol = ledger_tolerance(int(row["decimals"]), mcse,
                                        mcse if theirs is None else theirs, float(row["k"]))
             diff = value - float(row["value"])

@@ -174,9 +174,10 @@ def prior_posterior(
         ``"shared"`` (default): prior and posterior on the same ``bins`` bins across the axis,
         the posterior too restricted to the axis and normalised over it; right when the two have
         similar widths. ``"own"``: the posterior on ``bins`` bins across its own range (smallest
-        to largest draw), normalised over all its draws; use it when the posterior is a spike
-        inside a wide prior, whose few shared bins would average the spike away and draw its
-        peak far too low.
+        to largest draw), normalised over all its draws, filled and outlined by a line drawn
+        above the prior and the reference; use it when the posterior is a spike inside a wide
+        prior, whose few shared bins would average the spike away and draw its peak far too
+        low (the outline keeps a spike narrower than a pixel visible at its full height).
     ax : matplotlib.axes.Axes, optional
 
     Returns
@@ -225,10 +226,15 @@ def prior_posterior(
         ax.hist(post[(post >= low) & (post <= high)], bins=edges, density=True,
                 histtype="stepfilled", color="tab:blue", alpha=0.45, label="posterior" + within)
     else:
-        ax.hist(post, bins=np.linspace(post.min(), post.max(), bins + 1), density=True,
-                histtype="stepfilled", color="tab:blue", alpha=0.6, label="posterior")
+        # A spike far narrower than a pixel: its filled bars vanish when rendered, so its
+        # outline is drawn as a line on top of everything (reference line included).
+        own = np.linspace(post.min(), post.max(), bins + 1)
+        ax.hist(post, bins=own, density=True, histtype="stepfilled", color="tab:blue",
+                alpha=0.3, zorder=2)
+        ax.hist(post, bins=own, density=True, histtype="step", color="tab:blue", lw=1.5,
+                zorder=4, label="posterior")
     if reference is not None:
-        ax.axvline(reference, color="black", ls="--", lw=1, label="reference")
+        ax.axvline(reference, color="black", ls="--", lw=1, zorder=3, label="reference")
     ax.set_xlim(low, high)
     ax.set(xlabel=name, ylabel="density")
     ax.legend(loc="best", fontsize=9)
