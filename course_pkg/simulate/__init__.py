@@ -15,7 +15,7 @@ a dict of the values it used. The same seed gives the same data.
   ``course_pkg.simulate.catalogue`` (group structures and families), ``observation``
   (censoring, truncation, measurement error, missing values) and ``structures`` (distributional
   parameters, multi-membership, smooths, stopping ratios, zero-inflated shared blocks,
-  mixtures over time).
+  mixtures over time) and ``formulas`` (a non-linear ``nl = TRUE`` curve, nested groups).
 
 :func:`course_pkg.diagnostics.check_recovery` compares a fit with ``truth``.
 """
