@@ -82,3 +82,27 @@ def test_bad_input():
         simulate_panel(seed=1, lag_names=["y_prev"])
     with pytest.raises(ValueError, match="explode"):
         _two(carry_over=[[1.2, 0.0], [0.0, 0.2]])
+
+
+def _centred_lag_noise_correlation(n_days):
+    data, truth = simulate_panel(seed=3, n_people=400, n_days=n_days, sd_log_sigma=0.0,
+                                 carry_over=0.3)
+    lagged = lag_within(data, {"y": "y_prev"}).dropna()
+    people = lagged["id"].cat.codes.to_numpy()
+    u = truth["effects"][people]
+    mu = (truth["Intercept"][0] + u[:, 0]
+          + (truth["slope"][0] + u[:, 1]) * lagged["day01"].to_numpy())
+    centred = lagged["y_prev"].to_numpy()
+    noise = lagged["y"].to_numpy() - mu - 0.3 * centred
+    return np.corrcoef(centred, noise)[0, 1]
+
+
+def test_centred_lag_shares_noise_with_the_outcome():
+    """The mean equation holds, but the person-centred lag is not exogenous (module docstring).
+
+    Its centring value averages all of a person's days, day t included, so it is correlated
+    (negatively) with day t's noise, by an amount that shrinks as the series grow longer.
+    """
+    short, long = _centred_lag_noise_correlation(10), _centred_lag_noise_correlation(40)
+    assert short < -0.05
+    assert short < long < 0 and abs(long) < 0.5 * abs(short)

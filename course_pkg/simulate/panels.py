@@ -20,9 +20,23 @@ person i's mean of outcome k over all their days, exactly the person-centred pre
 that :func:`course_pkg.lags.lag_within` computes from the simulated table. Because that mean
 depends on the series itself, the series is affine in it and the mean is solved for exactly (a
 2 x 2 or 1 x 1 linear system per person). The first day has no previous one (its carry-over term
-is zero). The lag slopes' person effects w join the same multivariate normal, so a model with
-the lag predictors, all of its slopes varying by person in one correlated block, is the model
-that generated the data. Written with NumPy (no library ships this simulator).
+is zero). The lag slopes' person effects w join the same multivariate normal, so the mean
+equation of a model with the lag predictors, all of its slopes varying by person in one
+correlated block, holds exactly in the simulated data.
+
+Its likelihood does not. The centring value :math:`\\bar y_{ki}` averages all of person i's days,
+day t and later ones included, so the lag predictor of day t shares noise with the outcome it
+predicts: it is not exogenous. The density of a simulated series is therefore not a product of
+normal densities of each day given its lag predictors; solving the system adds the Jacobian of
+the map from noise to series, which depends on the lag slopes. A model that treats the
+person-centred lags as fixed predictors (chapter 5's m2) is misspecified for these data, as it
+is for real data centred the same way, and its own-lag slopes come out too small (Nickell's
+bias: about (1 + phi) / (T - 1) when each person's level is removed, about twice that when each
+person's trend is removed as well). For real data, centring on a latent person mean, a model
+parameter rather than an average of the observed days (as dynamic structural equation models
+do), avoids this source of bias.
+
+Written with NumPy (no library ships this simulator).
 """
 
 from __future__ import annotations
