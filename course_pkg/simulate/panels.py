@@ -30,11 +30,15 @@ predicts: it is not exogenous. The density of a simulated series is therefore no
 normal densities of each day given its lag predictors; solving the system adds the Jacobian of
 the map from noise to series, which depends on the lag slopes. A model that treats the
 person-centred lags as fixed predictors (chapter 5's m2) is misspecified for these data, as it
-is for real data centred the same way, and its own-lag slopes come out too small (Nickell's
-bias: about (1 + phi) / (T - 1) when each person's level is removed, about twice that when each
-person's trend is removed as well). For real data, centring on a latent person mean, a model
-parameter rather than an average of the observed days (as dynamic structural equation models
-do), avoids this source of bias.
+is for real data centred the same way. Its own-lag slopes come out too small, but the cause of
+that is Nickell's bias: each person's level (and trend) is estimated from the same short series
+as the lag slope, which biases it down by about (1 + phi) / (T - 1) when each person's level is
+removed and about twice that when each person's trend is removed as well. Centring on the
+observed mean is one form of this, not its cause: raw, uncentred lags with a level and trend
+per person give the same within-person least-squares estimate, bias included. What avoids it
+is one latent person mean, a model parameter rather than an average of the observed days,
+serving both as the person's intercept and as the centring value, with the first day modelled
+too (as dynamic structural equation models do).
 
 Written with NumPy (no library ships this simulator).
 """
