@@ -24,9 +24,11 @@ def simulate_nl_rate(*, seed, n_groups: int = 20, n_x: int = 15, x_max: float = 
                      sigma: float = 0.2) -> tuple[pd.DataFrame, dict]:
     """``y = a1 - inv_logit(a2)^x + e`` with ``a2 = b0 + b1 x + u0_g + u1_g x``.
 
-    brms's ``bf(y ~ a1 - inv_logit(a2)^x, a1 ~ 1, a2 ~ x + (x | g), nl = TRUE)``: the curve rises
-    from ``a1 - 1`` at ``x = 0`` towards the asymptote ``a1`` at a rate ``inv_logit(a2)`` in
-    (0, 1) that has a population intercept and ``x`` slope and correlated group effects on both.
+    brms's ``bf(y ~ a1 - inv_logit(a2)^x, a1 ~ 1, a2 ~ x + (x | g), nl = TRUE)``: for ``x >= 0``
+    the curve stays between ``a1 - 1`` (its value at ``x = 0``) and ``a1``. The base
+    ``inv_logit(a2)`` lies in (0, 1) and has a population intercept and ``x`` slope and
+    correlated group effects on both: a group's curve rises towards ``a1`` where its slope of
+    ``a2`` on ``x`` is zero or negative, and turns back towards ``a1 - 1`` where it is positive.
 
     Parameters
     ----------
