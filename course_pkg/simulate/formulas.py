@@ -39,7 +39,7 @@ def simulate_nl_rate(*, seed, n_groups: int = 20, n_x: int = 15, x_max: float = 
     x_max : float
         Largest ``x`` (> 0).
     a1 : float
-        The asymptote.
+        The upper bound of the curve (its limit where a group's ``a2`` slope on ``x`` is <= 0).
     a2 : sequence of float
         Population intercept and ``x`` slope of ``a2`` (logit scale).
     sds : sequence of float
