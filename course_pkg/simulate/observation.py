@@ -23,18 +23,17 @@ import numpy as np
 import pandas as pd
 
 from course_pkg.simulate import _checks as check
+from course_pkg.simulate.catalogue import _groups  # rows spread over groups at random
 
 __all__ = ["simulate_censored", "simulate_measurement_error", "simulate_missing",
            "simulate_truncated"]
 
 
 def _grouping(rng, n_obs, n_groups, sd_group, name="sd_group"):
-    """Rows spread over groups at random, and one N(0, sd_group) intercept per group."""
-    n_obs = check.count(n_obs, "n_obs")
-    n_groups = check.count(n_groups, "n_groups", minimum=2)
+    """Rows spread over groups at random (the catalogue's ``_groups``), and their SD checked."""
     sd_group = check.sd(sd_group, name)
-    g = rng.integers(0, n_groups, n_obs)
-    return n_obs, g, pd.Categorical(g, categories=range(n_groups)), sd_group
+    n_obs, _, g, g_cat = _groups(rng, n_obs, n_groups)
+    return n_obs, g, g_cat, sd_group
 
 
 def simulate_censored(*, seed, n_obs: int = 150, n_groups: int = 8, intercept: float = 1.0,
