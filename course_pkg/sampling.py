@@ -24,6 +24,13 @@ pool then competes with the chains for the cores; on the 2-core course machine a
 milliseconds instead of microseconds and a 13,000-row model's gradient 327 ms instead of under 1 ms.
 Sampling therefore runs with BLAS limited to one thread (``threadpoolctl``). A fixed thread count
 also keeps floating-point sums, and so the draws, the same on machines with more cores.
+
+Chains in parallel: PyMC's default number of cores assumes that half the logical CPUs are
+hyperthreads (``pymc.sampling.parallel._cpu_count``), so on the 2-vCPU course machine it ran
+nutpie's four chains on one thread. With nutpie the course passes ``cores`` = the CPUs this
+process may use, at most one per chain (:func:`parallel_cores`), unless the caller sets it.
+Each chain has its own seed, so the draws are identical (checked for chapter 5's m2: every
+posterior array equal); m2's sampling took 17 s instead of 24 s.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ __all__ = [
     "PROGRESS_ENV",
     "SAMPLERS",
     "fit_bambi",
+    "parallel_cores",
     "portable_numerics",
     "progressbar_enabled",
     "sample_pymc",
@@ -101,6 +109,21 @@ def progressbar_enabled() -> bool:
     if value:
         raise ValueError(f"{PROGRESS_ENV} must be one of 1/0/true/false, got {value!r}")
     return os.environ.get("CI", "").strip().lower() not in _TRUE
+
+
+def parallel_cores(chains: int) -> int:
+    """How many chains to run at once: the CPUs this process may use, at most ``chains``.
+
+    Examples
+    --------
+    >>> 1 <= parallel_cores(4) <= 4
+    True
+    """
+    try:
+        available = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no affinity call
+        available = os.cpu_count() or 1
+    return max(1, min(int(chains), available))
 
 
 def _check_settings(draws, tune, chains, random_seed, sampler, target_accept) -> None:
@@ -236,6 +259,8 @@ def sample_pymc(
     extra = dict(kwargs)
     if target_accept is not None:
         extra["target_accept"] = target_accept
+    if sampler == "nutpie":
+        extra.setdefault("cores", parallel_cores(chains))
     if sampler == "numpyro":  # course_pkg's own operations need their JAX versions
         from course_pkg.linalg import register_jax
 
@@ -291,6 +316,8 @@ def fit_bambi(
     extra = dict(kwargs)
     if target_accept is not None:
         extra["target_accept"] = target_accept
+    if sampler == "nutpie":
+        extra.setdefault("cores", parallel_cores(chains))
     start = time.perf_counter()
     if not model.built:
         model.build()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import bambi as bmb
 import numpy as np
 import pandas as pd
@@ -227,3 +229,28 @@ def test_external_sampler_still_refuses_a_discrete_variable():
         pm.Poisson("k", 3.0)
     with pytest.raises(ValueError, match="requires all variables to be differentiable"):
         sample_pymc(model, random_seed=1, draws=50, tune=50, chains=1)
+
+
+def test_nutpie_chains_run_in_parallel_with_the_same_draws(monkeypatch):
+    """The course passes nutpie one core per chain (up to the CPUs available), where PyMC's
+    default assumes hyperthreads and halves them; the draws do not depend on it."""
+    import pymc as pm
+
+    from course_pkg.sampling import parallel_cores
+
+    assert parallel_cores(1) == 1
+    assert 1 <= parallel_cores(64) <= (os.cpu_count() or 1)
+    seen = []
+    real_sample = pm.sample
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("cores"))
+        return real_sample(*args, **kwargs)
+
+    monkeypatch.setattr(pm, "sample", spy)
+    with pm.Model() as model:
+        pm.Normal("x", 0, 1, shape=3)
+    fits = [sample_pymc(model, random_seed=5, draws=50, tune=50, chains=2, log_likelihood=False,
+                        **extra) for extra in ({}, {"cores": 1})]
+    assert seen == [parallel_cores(2), 1]
+    np.testing.assert_array_equal(fits[0].posterior["x"].values, fits[1].posterior["x"].values)
