@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import arviz as az
 import numpy as np
 import pandas as pd
+import xarray as xr
 
 from course_pkg import _datatree
 from course_pkg.parity import (  # noqa: F401  (re-exported: the course's checks in one place)
@@ -113,9 +114,17 @@ def convergence_table(idata, var_names: Sequence[str] | None = None) -> pd.DataF
     post = _datatree.group(idata)[names]
     # Drop elements with zero spread: R-hat is undefined (NaN) for them and they cannot "fail".
     spread = post.std(dim=("chain", "draw"))
+    # The three diagnostics the gate reads, as az.summary(kind="diagnostics") computes them
+    # and labels them, without its two Monte Carlo errors (a fifth of its time for m2's
+    # 1,600 elements).
+    dims = ["chain", "draw"]
     with _constant_elements_quiet():
-        table = az.summary(post, kind="diagnostics", round_to="none")
-    table = table[["r_hat", "ess_bulk", "ess_tail"]]
+        parts = [post.azstats.rhat(sample_dims=dims).expand_dims(summary=["r_hat"]),
+                 post.azstats.ess(sample_dims=dims, method="bulk")
+                 .expand_dims(summary=["ess_bulk"]),
+                 post.azstats.ess(sample_dims=dims, method="tail")
+                 .expand_dims(summary=["ess_tail"])]
+    table = az.dataset_to_dataframe(xr.concat(parts, dim="summary"), sample_dims=["summary"]).T
     flat = []
     for name in names:
         values = np.atleast_1d(spread[name].values).ravel()

@@ -77,12 +77,17 @@ def good_idata():
 
 @pytest.fixture(scope="session")
 def funnel_idata():
-    """Neal's funnel, centred, with few draws: divergences and poor mixing by construction."""
+    """Neal's funnel, centred, with few draws: divergences and poor mixing by construction.
+
+    Four chains: with two, one seed's chains can stay in the funnel's wide part and diverge
+    nowhere on some CPUs (seen on an AMD EPYC for seed 4); over seeds 1 to 6, four chains
+    gave 21 to 141 divergent transitions each.
+    """
     with pm.Model() as model:
         log_tau = pm.Normal("log_tau", 0, 3)
         pm.Normal("theta", 0, pm.math.exp(log_tau), shape=8)
     with model:
-        return pm.sample(draws=200, tune=200, chains=2, random_seed=4, progressbar=False,
+        return pm.sample(draws=200, tune=200, chains=4, random_seed=4, progressbar=False,
                          nuts_sampler="pymc", target_accept=0.6,
                          compute_convergence_checks=False)
 

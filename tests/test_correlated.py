@@ -702,3 +702,22 @@ def test_likelihood_names_and_the_marginal_likelihood_needs_a_constant_sigma():
                         likelihood="marginal")
     cm = CorrelatedModel("y1 ~ 1 + x + (1 + x | g)", data, likelihood="marginal")
     assert "integrated out" in repr(cm)
+
+
+def test_marginal_fit_can_leave_the_group_effects_out():
+    """draw_effects=False: no r_<block>, the same sampled draws; a non-bool is refused."""
+    spec = _MARGINAL_SPECS[0]
+    fits = {}
+    for draw in (True, False):
+        cm = CorrelatedModel(data=_grouped_data(), likelihood="marginal", **spec)
+        fits[draw] = cm.fit(random_seed=3, draws=30, tune=30, chains=1, progressbar=False,
+                            draw_effects=draw, log_likelihood=False)
+    block = f"r_{cm.blocks[0].name}"
+    assert block in fits[True].posterior and block not in fits[False].posterior
+    for name in fits[False].posterior.data_vars:
+        np.testing.assert_array_equal(fits[False].posterior[name].values,
+                                      fits[True].posterior[name].values)
+    with pytest.raises(TypeError, match="draw_effects must be True or False"):
+        cm.fit(random_seed=3, draws=30, tune=30, chains=1, draw_effects="no")
+    with pytest.raises(ValueError, match="pass log_likelihood=False with draw_effects=False"):
+        cm.fit(random_seed=3, draws=30, tune=30, chains=1, draw_effects=False)

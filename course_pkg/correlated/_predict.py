@@ -3,6 +3,7 @@ and the pointwise log-likelihood of a grouped fit (computed from the predictions
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 import xarray as xr
 
@@ -14,6 +15,19 @@ def _flat_draws(post, name: str) -> np.ndarray:
     """A posterior variable's draws with chains and draws merged: (chains * draws, ...)."""
     v = post[name].values
     return v.reshape(v.shape[0] * v.shape[1], *v.shape[2:])
+
+
+@numba.njit(cache=True)
+def _add_group_term(lin, effects, idx, z):  # pragma: no cover (compiled; tested through callers)
+    """lin[s, i] += effects[s, idx[i]] * z[i], in one pass over the (draws, rows) array.
+
+    The same products and sums as NumPy's ``lin += effects[:, idx] * z``, element by element,
+    without its two (draws, rows) temporaries (for chapter 5's 4,000 draws of 13,033 rows,
+    about 4 s of the pointwise log-likelihood instead of well under 1 s).
+    """
+    for s in range(lin.shape[0]):
+        for i in range(lin.shape[1]):
+            lin[s, i] += effects[s, idx[i]] * z[i]
 
 
 def linear_predictors(design, post, data, allow_new_levels, rng) -> tuple[int, dict]:
@@ -38,7 +52,9 @@ def linear_predictors(design, post, data, allow_new_levels, rng) -> tuple[int, d
         new = idx < 0
         if not new.any():  # column by column: no (S, n, k) array (GBs for 13k rows)
             for j, c in enumerate(b.columns):
-                eta[c.part] += r[:, idx, j] * Z[None, :, j]
+                _add_group_term(eta[c.part], np.ascontiguousarray(r[:, :, j]),
+                                np.asarray(idx, dtype=np.int64),
+                                np.ascontiguousarray(Z[:, j], dtype=float))
             continue
         if not allow_new_levels:
             unseen = sorted(set(keys[new]))[:5]

@@ -207,6 +207,7 @@ class CorrelatedModel:
         target_accept: float | None = None,
         sampler: str = DEFAULTS["sampler"],
         progressbar: bool | None = None,
+        draw_effects: bool = True,
         **kwargs,
     ):
         """Sample the posterior with :func:`course_pkg.sampling.sample_pymc`.
@@ -223,6 +224,12 @@ class CorrelatedModel:
             NUTS implementation; nutpie by default.
         progressbar : bool, optional
             Progress bar; the course default when ``None``.
+        draw_effects : bool
+            With ``likelihood="marginal"``: draw the group effects after sampling (default).
+            ``False`` leaves them out, for a fit whose group effects nothing reads: the
+            sampled parameters and their draws are the same either way, and drawing and
+            gating the effects costs seconds for thousands of them; it needs
+            ``log_likelihood=False``. Ignored otherwise.
         **kwargs
             Passed on to :func:`pymc.sample`.
 
@@ -233,12 +240,25 @@ class CorrelatedModel:
             ``rescor_unit_`` removed), the pointwise log-likelihood for LOO,
             ``attrs["sampling_wall_s"]`` and ``attrs["build_s"]``. With
             ``likelihood="marginal"`` the group effects ``r_<block>`` are drawn after sampling,
-            seeded by ``random_seed``.
+            seeded by ``random_seed`` (unless ``draw_effects`` is ``False``).
+
+        Raises
+        ------
+        TypeError
+            ``draw_effects`` not a bool.
+        ValueError
+            ``draw_effects=False`` with the pointwise log-likelihood, which needs the effects.
         """
+        if not isinstance(draw_effects, bool):
+            raise TypeError(f"draw_effects must be True or False, got {draw_effects!r}")
         from course_pkg.sampling import sample_pymc
 
         model = self.model
         want_loglik = kwargs.pop("log_likelihood", True)
+        if self.likelihood == "marginal" and want_loglik and not draw_effects:
+            raise ValueError("the pointwise log-likelihood of a marginal fit is computed from "
+                             "its group effects: pass log_likelihood=False with "
+                             "draw_effects=False")
         grouped = self.likelihood != "rows"
         idata = sample_pymc(model, random_seed=random_seed, draws=draws, tune=tune,
                             chains=chains, target_accept=target_accept, sampler=sampler,
@@ -249,7 +269,7 @@ class CorrelatedModel:
                    if v.startswith(("z_", "chol_", "m_", "m0_")) or v.endswith("_")]
         _datatree.set_group(idata, "posterior", _datatree.group(idata).drop_vars(helpers))
         idata.attrs["build_s"] = self.build_s
-        if self.likelihood == "marginal":
+        if self.likelihood == "marginal" and draw_effects:
             _grouped.draw_group_effects(self.design, self._plan, self.rescor, idata,
                                         random_seed)
         if want_loglik and grouped:
