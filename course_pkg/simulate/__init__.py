@@ -10,6 +10,9 @@ a dict of the values it used. The same seed gives the same data.
 - :func:`simulate_panel`: a daily panel with a location-scale model, one or two outcomes with a
   residual correlation, optionally carrying over from the previous day through person-centred
   lags (chapter 5).
+- :func:`simulate_on_rows`: outcomes of a linear multilevel model (one or two, correlated
+  residuals) on the rows of an existing table, its predictors taken as known (chapter 5's m2 on
+  the real data's design).
 - :func:`simulate_family`: grouped data from Bambi's generalized families (the catalogue).
 - The catalogue's other simulators live in modules imported as such:
   ``course_pkg.simulate.catalogue`` (group structures and families), ``observation``
@@ -22,7 +25,7 @@ a dict of the values it used. The same seed gives the same data.
 
 from course_pkg.simulate.families import FAMILIES, simulate_family
 from course_pkg.simulate.grouped import simulate_partial_pooling, simulate_varying_slopes
-from course_pkg.simulate.panels import simulate_panel
+from course_pkg.simulate.panels import simulate_on_rows, simulate_panel
 from course_pkg.simulate.virus import (
     DEFAULT_DOSES,
     DEFAULT_GROUP_SIZES,
@@ -40,6 +43,7 @@ __all__ = [
     "PRIOR_SETTINGS",
     "mu_closed_form",
     "simulate_family",
+    "simulate_on_rows",
     "simulate_panel",
     "simulate_partial_pooling",
     "simulate_varying_slopes",

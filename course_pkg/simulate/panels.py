@@ -50,7 +50,7 @@ import pandas as pd
 
 from course_pkg.simulate import _checks as check
 
-__all__ = ["simulate_panel"]
+__all__ = ["simulate_on_rows", "simulate_panel"]
 
 
 def _per_outcome(value, name: str, n: int, *, is_sd: bool = False) -> np.ndarray:
@@ -254,3 +254,142 @@ def _autoregress(y0: np.ndarray, phi: np.ndarray) -> tuple[np.ndarray, np.ndarra
     means = np.linalg.solve(eye - lin.mean(axis=1), g.mean(axis=1)[..., None])[..., 0]
     y = g + np.einsum("ptoj,pj->pto", lin, means)
     return np.moveaxis(y, 2, 0), means
+
+
+def simulate_on_rows(
+    rows: pd.DataFrame,
+    *,
+    seed,
+    predictors,
+    group: str = "id",
+    outcomes: tuple[str, ...] = ("y",),
+    intercept=0.0,
+    coefficients=0.0,
+    sd=0.5,
+    correlation=0.0,
+    log_sigma=-0.5,
+    residual_cor: float = 0.0,
+) -> tuple[pd.DataFrame, dict]:
+    """Outcomes drawn from a linear multilevel model on given rows, taking their predictors as known.
+
+    Where :func:`simulate_panel` builds a panel (and, with carry-over, predictors that depend on
+    the outcomes), this keeps the predictors of an existing table, for instance a real data set's
+    days, gaps and person-centred lags, and draws only what a model with those columns as fixed
+    predictors says is random: for group j, outcome o and row i,
+
+    .. math::
+
+        y_{oi} = (a_o + u_{o0j}) + \\sum_p (b_{op} + u_{opj}) x_{pi} + \\sigma_o z_{oi},
+
+    with every group's effects of every outcome (an intercept and one slope per predictor each)
+    drawn together from one multivariate normal, and for two outcomes a correlation between
+    ``z_1`` and ``z_2`` on the same row. A model with exactly that structure (chapter 5's m2 with
+    the previous day's values as predictors) is then correctly specified for the result, so a fit
+    to it checks the model's implementation, not its assumptions.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        The rows to draw outcomes for: a ``group`` column and the ``predictors`` columns, all
+        finite (drop rows with missing predictors first).
+    seed : int or numpy.random.Generator
+    predictors : sequence of str
+        Predictor columns, in the order of the slopes.
+    group : str
+        Grouping column (default ``"id"``); its categories, or its sorted distinct values, are
+        the rows of ``truth["effects"]``.
+    outcomes : tuple of str
+        One or two outcome names (new columns; an existing column of that name is replaced).
+    intercept : float or sequence of float
+        Population intercept per outcome (the mean where every predictor is 0).
+    coefficients : float or array_like
+        Population slopes, ``n_outcomes x n_predictors`` (a number: every slope).
+    sd : float or array_like
+        SDs of the group effects, ``n_outcomes x (1 + n_predictors)``, intercept first (a
+        number: every SD).
+    correlation : float or array_like
+        Correlation of the group effects: one number for every pair, or a matrix over the effects
+        in the order of ``truth["effect_names"]`` (outcome by outcome, intercept first).
+    log_sigma : float or sequence of float
+        Log residual SD per outcome.
+    residual_cor : float
+        Correlation of the two outcomes' residuals on the same row (two outcomes only).
+
+    Returns
+    -------
+    data : pandas.DataFrame
+        A copy of ``rows`` with one column per outcome.
+    truth : dict
+        ``Intercept`` and ``log_sigma`` (one entry per outcome), ``coefficients`` (outcomes x
+        predictors), ``sd``, ``cor``, ``effects`` (groups x effects), ``effect_names`` (e.g.
+        ``y_Intercept``, ``y_x``) and ``residual_cor``.
+
+    Raises
+    ------
+    TypeError
+        ``rows`` not a DataFrame; ``predictors`` not a sequence of str.
+    ValueError
+        Missing or non-finite predictor columns; no or more than two outcomes; shapes that
+        disagree; a correlation that is not one; a residual correlation with one outcome.
+    """
+    if not isinstance(rows, pd.DataFrame):
+        raise TypeError(f"rows must be a pandas DataFrame, got {type(rows).__name__}")
+    rng = check.rng_from(seed)
+    if isinstance(predictors, str) or not all(isinstance(p, str) for p in predictors):
+        raise TypeError(f"predictors must be a sequence of column names, got {predictors!r}")
+    preds = list(predictors)
+    missing = [c for c in [group, *preds] if c not in rows.columns]
+    if missing:
+        raise ValueError(f"rows has no column(s) {missing}")
+    x = rows[preds].to_numpy(dtype=float)
+    if len(rows) == 0 or not np.all(np.isfinite(x)):
+        raise ValueError(f"the predictor columns {preds} must have rows and be finite (drop "
+                         f"rows with missing values first)")
+    if isinstance(outcomes, str) or not 1 <= len(outcomes) <= 2:
+        raise ValueError(f"outcomes must be a tuple of one or two names, got {outcomes!r}")
+    names = [str(o) for o in outcomes]
+    if len(set(names)) != len(names) or set(names) & {group, *preds}:
+        raise ValueError(f"outcome names must be distinct new columns, got {names}")
+    n_out, n_pred = len(names), len(preds)
+    a = _per_outcome(intercept, "intercept", n_out)
+    s0 = _per_outcome(log_sigma, "log_sigma", n_out)
+    beta = _matrix(coefficients, "coefficients", (n_out, n_pred))
+    scales = _matrix(sd, "sd", (n_out, 1 + n_pred))
+    if np.any(scales < 0):
+        raise ValueError(f"sd holds standard deviations and must be >= 0, got {sd!r}")
+    rho = check.real(residual_cor, "residual_cor")
+    if not -1 < rho < 1:
+        raise ValueError(f"residual_cor must be strictly between -1 and 1, got {rho}")
+    if n_out == 1 and rho != 0:
+        raise ValueError("residual_cor needs two outcomes")
+
+    effect_names = [f"{o}_{p}" for o in names for p in ["Intercept", *preds]]
+    cor = check.correlation(correlation, "correlation", len(effect_names))
+    groups = pd.Categorical(rows[group])
+    codes = groups.codes
+    effects = check.draw_effects(rng, len(groups.categories), scales.ravel(), cor)
+    per = effects.reshape(len(groups.categories), n_out, 1 + n_pred)[codes]  # row x o x effect
+    design = np.column_stack([np.ones(len(rows)), x])
+    # population part plus each row's group effects, outcome by outcome
+    mu = design @ np.column_stack([a, beta]).T + np.einsum("rok,rk->ro", per, design)
+    z = rng.standard_normal((len(rows), n_out))
+    if n_out == 2:  # correlate the two residuals: z2 = rho z1 + sqrt(1 - rho^2) e
+        z[:, 1] = rho * z[:, 0] + np.sqrt(1 - rho**2) * z[:, 1]
+    data = rows.copy()
+    for o, name in enumerate(names):
+        data[name] = mu[:, o] + np.exp(s0[o]) * z[:, o]
+    truth = {"Intercept": a, "coefficients": beta, "log_sigma": s0, "sd": scales.ravel(),
+             "cor": cor, "effects": effects, "effect_names": effect_names,
+             "residual_cor": rho}
+    return data, truth
+
+
+def _matrix(value, name: str, shape: tuple[int, int]) -> np.ndarray:
+    """A finite matrix of a given shape, or a number repeated into one."""
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 0:
+        arr = np.full(shape, float(arr))
+    if arr.shape != shape or not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be a number or a finite {shape[0]} x {shape[1]} matrix, "
+                         f"got {value!r}")
+    return arr
