@@ -30,15 +30,16 @@ predicts: it is not exogenous. The density of a simulated series is therefore no
 normal densities of each day given its lag predictors; solving the system adds the Jacobian of
 the map from noise to series, which depends on the lag slopes. A model that treats the
 person-centred lags as fixed predictors (chapter 5's m2) is misspecified for these data, as it
-is for real data centred the same way. Its own-lag slopes come out too small, but the cause of
-that is Nickell's bias: each person's level (and trend) is estimated from the same short series
-as the lag slope, which biases it down by about (1 + phi) / (T - 1) when each person's level is
-removed and about twice that when each person's trend is removed as well. Centring on the
-observed mean is one form of this, not its cause: raw, uncentred lags with a level and trend
-per person give the same within-person least-squares estimate, bias included. What avoids it
-is one latent person mean, a model parameter rather than an average of the observed days,
-serving both as the person's intercept and as the centring value, with the first day modelled
-too (as dynamic structural equation models do).
+is for real data centred the same way. Its own-lag slopes come out too small (Nickell's bias):
+for chapter 5's design, generalised least squares with the true variance parameters
+(:func:`course_pkg.gls.gls_coefficients`) puts them about (1 + phi) / (T - 1) low, close to
+what m2 itself gives. A per-person least-squares (within) estimate is biased the same way with
+raw lags too, because removing each person's level removes any constant from their lags, and
+about twice as much when each person's trend is removed as well. A multilevel model with raw,
+uncentred lags and random intercepts and trends is much less biased at that design, but its lag
+slopes then also carry differences between people's levels. One latent person mean, a model
+parameter serving both as the person's intercept and as the centring value, with the first day
+modelled too (as dynamic structural equation models do), avoids both problems.
 
 Written with NumPy (no library ships this simulator).
 """
