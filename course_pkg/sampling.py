@@ -126,6 +126,17 @@ def parallel_cores(chains: int) -> int:
     return max(1, min(int(chains), available))
 
 
+def _sampler_kwargs(kwargs, sampler, chains, target_accept) -> dict:
+    """The keyword arguments both sampling paths pass on: the caller's, the target acceptance
+    when set, and with nutpie one core per chain (:func:`parallel_cores`) unless given."""
+    extra = dict(kwargs)
+    if target_accept is not None:
+        extra["target_accept"] = target_accept
+    if sampler == "nutpie":
+        extra.setdefault("cores", parallel_cores(chains))
+    return extra
+
+
 def _check_settings(draws, tune, chains, random_seed, sampler, target_accept) -> None:
     for name, value, low in (("draws", draws, 1), ("tune", tune, 0), ("chains", chains, 1)):
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
@@ -256,11 +267,7 @@ def sample_pymc(
     _check_settings(draws, tune, chains, random_seed, sampler, target_accept)
     if progressbar is None:
         progressbar = progressbar_enabled()
-    extra = dict(kwargs)
-    if target_accept is not None:
-        extra["target_accept"] = target_accept
-    if sampler == "nutpie":
-        extra.setdefault("cores", parallel_cores(chains))
+    extra = _sampler_kwargs(kwargs, sampler, chains, target_accept)
     if sampler == "numpyro":  # course_pkg's own operations need their JAX versions
         from course_pkg.linalg import register_jax
 
@@ -313,11 +320,7 @@ def fit_bambi(
     _check_settings(draws, tune, chains, random_seed, sampler, target_accept)
     if progressbar is None:
         progressbar = progressbar_enabled()
-    extra = dict(kwargs)
-    if target_accept is not None:
-        extra["target_accept"] = target_accept
-    if sampler == "nutpie":
-        extra.setdefault("cores", parallel_cores(chains))
+    extra = _sampler_kwargs(kwargs, sampler, chains, target_accept)
     start = time.perf_counter()
     if not model.built:
         model.build()

@@ -51,9 +51,9 @@ def linear_predictors(design, post, data, allow_new_levels, rng) -> tuple[int, d
         r = draws(f"r_{b.name}")  # (S, L, k)
         new = idx < 0
         if not new.any():  # column by column: no (S, n, k) array (GBs for 13k rows)
+            rows = np.asarray(idx, dtype=np.int64)
             for j, c in enumerate(b.columns):
-                _add_group_term(eta[c.part], np.ascontiguousarray(r[:, :, j]),
-                                np.asarray(idx, dtype=np.int64),
+                _add_group_term(eta[c.part], np.ascontiguousarray(r[:, :, j]), rows,
                                 np.ascontiguousarray(Z[:, j], dtype=float))
             continue
         if not allow_new_levels:

@@ -92,3 +92,24 @@ def draw_effects(rng: np.random.Generator, n: int, scales: np.ndarray,
     ``cor``: rows are groups, columns effects (``scales * (z @ L.T)`` with ``L L' = cor``)."""
     z = rng.standard_normal((n, len(scales)))
     return (z @ np.linalg.cholesky(cor).T) * scales
+
+
+def residual_cor(value, n_outcomes: int) -> float:
+    """A correlation of two outcomes' residuals: strictly inside (-1, 1), and 0 with one."""
+    rho = real(value, "residual_cor")
+    if not -1 < rho < 1:
+        raise ValueError(f"residual_cor must be strictly between -1 and 1, got {rho}")
+    if n_outcomes == 1 and rho != 0:
+        raise ValueError("residual_cor needs two outcomes")
+    return rho
+
+
+def matrix(value, name: str, shape: tuple[int, int]) -> np.ndarray:
+    """A finite matrix of a given shape, or a number repeated into one."""
+    arr = np.asarray(value, dtype=float)
+    if arr.ndim == 0:
+        arr = np.full(shape, float(arr))
+    if arr.shape != shape or not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be a number or a finite {shape[0]} x {shape[1]} matrix, "
+                         f"got {value!r}")
+    return arr

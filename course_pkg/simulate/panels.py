@@ -146,11 +146,7 @@ def simulate_panel(
     sd0 = _per_outcome(sd_intercept, "sd_intercept", n_out, is_sd=True)
     sd1 = _per_outcome(sd_slope, "sd_slope", n_out, is_sd=True)
     sds = _per_outcome(sd_log_sigma, "sd_log_sigma", n_out, is_sd=True)
-    rho = check.real(residual_cor, "residual_cor")
-    if not -1 < rho < 1:
-        raise ValueError(f"residual_cor must be strictly between -1 and 1, got {rho}")
-    if n_out == 1 and rho != 0:
-        raise ValueError("residual_cor needs two outcomes")
+    rho = check.residual_cor(residual_cor, n_out)
     scale_varies = bool(np.any(sds > 0))
     phi, sd_phi, lags = _carry_over(carry_over, sd_carry_over, lag_names, names)
     lag_varies = phi is not None and bool(np.any(sd_phi > 0))
@@ -354,15 +350,10 @@ def simulate_on_rows(
     n_out, n_pred = len(names), len(preds)
     a = _per_outcome(intercept, "intercept", n_out)
     s0 = _per_outcome(log_sigma, "log_sigma", n_out)
-    beta = _matrix(coefficients, "coefficients", (n_out, n_pred))
-    scales = _matrix(sd, "sd", (n_out, 1 + n_pred))
-    if np.any(scales < 0):
-        raise ValueError(f"sd holds standard deviations and must be >= 0, got {sd!r}")
-    rho = check.real(residual_cor, "residual_cor")
-    if not -1 < rho < 1:
-        raise ValueError(f"residual_cor must be strictly between -1 and 1, got {rho}")
-    if n_out == 1 and rho != 0:
-        raise ValueError("residual_cor needs two outcomes")
+    beta = check.matrix(coefficients, "coefficients", (n_out, n_pred))
+    scales = check.matrix(sd, "sd", (n_out, 1 + n_pred))
+    check.sds(scales.ravel(), "sd")
+    rho = check.residual_cor(residual_cor, n_out)
 
     effect_names = [f"{o}_{p}" for o in names for p in ["Intercept", *preds]]
     cor = check.correlation(correlation, "correlation", len(effect_names))
@@ -384,13 +375,3 @@ def simulate_on_rows(
              "residual_cor": rho}
     return data, truth
 
-
-def _matrix(value, name: str, shape: tuple[int, int]) -> np.ndarray:
-    """A finite matrix of a given shape, or a number repeated into one."""
-    arr = np.asarray(value, dtype=float)
-    if arr.ndim == 0:
-        arr = np.full(shape, float(arr))
-    if arr.shape != shape or not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be a number or a finite {shape[0]} x {shape[1]} matrix, "
-                         f"got {value!r}")
-    return arr
