@@ -31,6 +31,12 @@ nutpie's four chains on one thread. With nutpie the course passes ``cores`` = th
 process may use, at most one per chain (:func:`parallel_cores`), unless the caller sets it.
 Each chain has its own seed, so the draws are identical (checked for chapter 5's m2: every
 posterior array equal); m2's sampling took 17 s instead of 24 s.
+
+Other chains on purpose: ``COURSE_SEED_SHIFT=k`` (an integer, default 0) adds ``k`` to the seed
+of every sampler call, so a notebook runs on chains as different as another CPU would give it,
+while simulated data (their own seeds) stay the same. ``scripts/draw_dependent_cells.py`` runs
+the notebooks so: every convergence gate and check must still pass, and the cells whose printed
+output changes are the ones whose output nbval may not compare (tag ``nbval-ignore-output``).
 """
 
 from __future__ import annotations
@@ -50,14 +56,18 @@ __all__ = [
     "DEFAULTS",
     "PROGRESS_ENV",
     "SAMPLERS",
+    "SEED_SHIFT_ENV",
     "fit_bambi",
     "parallel_cores",
     "portable_numerics",
     "progressbar_enabled",
     "sample_pymc",
+    "sampler_seed",
 ]
 
 PROGRESS_ENV = "COURSE_PROGRESS"
+#: Environment variable whose integer value is added to every sampler seed (default 0).
+SEED_SHIFT_ENV = "COURSE_SEED_SHIFT"
 #: NUTS implementations the course can use, by PyMC's ``nuts_sampler`` name.
 SAMPLERS = ("nutpie", "pymc", "numpyro")
 #: The course's sampling defaults in one place; sample_pymc, fit_bambi, CorrelatedModel.fit
@@ -109,6 +119,33 @@ def progressbar_enabled() -> bool:
     if value:
         raise ValueError(f"{PROGRESS_ENV} must be one of 1/0/true/false, got {value!r}")
     return os.environ.get("CI", "").strip().lower() not in _TRUE
+
+
+def sampler_seed(random_seed: int) -> int:
+    """The seed a sampler gets: ``random_seed`` plus the integer in ``COURSE_SEED_SHIFT`` (0 if
+    unset), so that a whole notebook can be run on other chains (see the module docstring).
+
+    Examples
+    --------
+    >>> import os
+    >>> os.environ.pop("COURSE_SEED_SHIFT", None) and None
+    >>> sampler_seed(7)
+    7
+    >>> os.environ["COURSE_SEED_SHIFT"] = "1000"
+    >>> sampler_seed(7)
+    1007
+    >>> del os.environ["COURSE_SEED_SHIFT"]
+    """
+    raw = os.environ.get(SEED_SHIFT_ENV, "").strip()
+    if not raw:
+        return random_seed
+    try:
+        shift = int(raw)
+    except ValueError:
+        raise ValueError(f"{SEED_SHIFT_ENV} must be an integer, got {raw!r}") from None
+    if random_seed + shift < 0:
+        raise ValueError(f"{SEED_SHIFT_ENV}={shift} makes the seed {random_seed} negative")
+    return random_seed + shift
 
 
 def parallel_cores(chains: int) -> int:
@@ -275,7 +312,7 @@ def sample_pymc(
     start = time.perf_counter()
     with model, portable_numerics(), _comma_free_dims(model) as renames:
         idata = pm.sample(
-            draws=draws, tune=tune, chains=chains, random_seed=random_seed,
+            draws=draws, tune=tune, chains=chains, random_seed=sampler_seed(random_seed),
             nuts_sampler=sampler, progressbar=progressbar, **extra,
         )
         wall = time.perf_counter() - start
@@ -326,7 +363,7 @@ def fit_bambi(
         model.build()
     with portable_numerics(), _comma_free_dims(model.backend.model) as renames:
         idata = model.fit(
-            draws=draws, tune=tune, chains=chains, random_seed=random_seed,
+            draws=draws, tune=tune, chains=chains, random_seed=sampler_seed(random_seed),
             inference_method=sampler, progressbar=progressbar, **extra,
         )
     _restore_dim_names(idata, renames)

@@ -254,3 +254,37 @@ def test_nutpie_chains_run_in_parallel_with_the_same_draws(monkeypatch):
                         **extra) for extra in ({}, {"cores": 1})]
     assert seen == [parallel_cores(2), 1]
     np.testing.assert_array_equal(fits[0].posterior["x"].values, fits[1].posterior["x"].values)
+
+
+def test_seed_shift_gives_the_draws_of_the_shifted_seed(monkeypatch):
+    """COURSE_SEED_SHIFT=k samples as random_seed + k would, for PyMC models and Bambi models,
+    and unset it changes nothing (scripts/draw_dependent_cells.py relies on both)."""
+    with pm.Model() as model:
+        pm.Normal("x", 0, 1)
+    settings = dict(draws=50, tune=50, chains=2, log_likelihood=False)
+    monkeypatch.delenv("COURSE_SEED_SHIFT", raising=False)
+    plain = sample_pymc(model, random_seed=5, **settings).posterior["x"].values
+    target = sample_pymc(model, random_seed=8, **settings).posterior["x"].values
+    monkeypatch.setenv("COURSE_SEED_SHIFT", "3")
+    shifted = sample_pymc(model, random_seed=5, **settings).posterior["x"].values
+    np.testing.assert_array_equal(shifted, target)
+    assert not np.array_equal(shifted, plain)
+
+    data = pd.DataFrame({"y": [0.3, -0.2, 1.1, 0.4, 0.9, -0.5]})
+    draws = {}
+    for shift, seed in (("3", 5), ("", 8)):
+        monkeypatch.setenv("COURSE_SEED_SHIFT", shift)
+        fit = fit_bambi(bmb.Model("y ~ 1", data), random_seed=seed, **settings)
+        draws[shift] = fit.posterior["Intercept"].values
+    np.testing.assert_array_equal(draws["3"], draws[""])
+
+
+@pytest.mark.parametrize("value, match", [("1.5", "must be an integer, got '1.5'"),
+                                          ("many", "must be an integer"),
+                                          ("-10", "makes the seed 5 negative")])
+def test_seed_shift_rejects_bad_values(monkeypatch, value, match):
+    from course_pkg.sampling import sampler_seed
+
+    monkeypatch.setenv("COURSE_SEED_SHIFT", value)
+    with pytest.raises(ValueError, match=match):
+        sampler_seed(5)
