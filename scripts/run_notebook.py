@@ -39,10 +39,13 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def execute(path: Path, timeout: int) -> tuple[nbformat.NotebookNode, float]:
+def execute(path: Path, timeout: int,
+            allow_errors: bool = False) -> tuple[nbformat.NotebookNode, float]:
     """Execute a notebook in a fresh kernel as the tests do; return it and the wall seconds.
 
     The file is not written; :func:`run` does that, and the benchmark times notebooks with this.
+    With ``allow_errors`` every cell runs and errors stay in the outputs (for
+    ``scripts/draw_dependent_cells.py``, which lists them all).
     """
     nb = nbformat.read(path, as_version=4)
     env_before = {k: os.environ.get(k) for k in ("COURSE_PROGRESS", "PYTHONHASHSEED")}
@@ -51,7 +54,7 @@ def execute(path: Path, timeout: int) -> tuple[nbformat.NotebookNode, float]:
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     start = time.perf_counter()
     try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3",
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=allow_errors,
                        resources={"metadata": {"path": str(path.parent)}}).execute()
     finally:
         for key, value in env_before.items():

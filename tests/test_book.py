@@ -97,8 +97,8 @@ def first_fit_cell(code_cells: list[dict]) -> int:
 def test_outputs_left_unchecked_only_after_a_fit(nb):
     """nbval skips the output of a tagged cell only where posterior draws can reach it.
 
-    A seed's draws are the same on the same kind of CPU but differ in the last digits between an
-    AVX-512 and an AVX2 machine, so cells that print posterior summaries carry the tag
+    A seed's draws are the same on the same kind of CPU only, so the cells whose output changes
+    when every sampler seed is shifted (``scripts/draw_dependent_cells.py``) carry the tag
     ``nbval-ignore-output`` (they still run, and the parity checks hold the numbers). Data
     loading, simulation and everything before a chapter's first fit must keep its output checked.
     """
