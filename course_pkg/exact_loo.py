@@ -81,7 +81,7 @@ def exact_loo_no_pooling(y, groups, *, prior_mean: float = 0.0, prior_sd: float,
     -------
     pandas.DataFrame
         One row per observation, in input order: ``group``, ``n_group`` (observations of its
-        group) and ``elpd_loo`` (log p(y_i | y_-i)). ``attrs`` hold ``elpd_loo`` (the sum) and
+        group) and ``elpd_loo`` (``log p(y_i | y_-i)``). ``attrs`` hold ``elpd_loo`` (the sum) and
         ``se`` (``sqrt(n) * sd`` of the pointwise values, as ``loo`` reports it).
 
     Examples
