@@ -27,9 +27,9 @@ RUNTIME_LOCK = "locks/runtime.txt"
 def bootstrap_source() -> str:
     """The cell's code, with the repository URL from _config.yml."""
     repo = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
-    return f'''{MARKER}: in a hosted notebook (Colab, Binder) install the course package and
-# the locked versions it runs on (the runtime group) when it is missing; on a machine set up
-# with `make book` this does nothing.
+    return f'''{MARKER}: in a hosted notebook (Colab, Binder) install the course package
+# and the locked versions it runs on (the runtime group) when it is missing; on a
+# machine set up with `make book` this does nothing.
 import importlib.util
 import subprocess
 import sys

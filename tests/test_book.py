@@ -122,6 +122,19 @@ def test_bootstrap_cell_does_nothing_locally(nb):
     assert first["outputs"] == [], "locally the bootstrap cell must do nothing"
 
 
+#: The rendered book shows code in a box about 88 characters wide and cuts longer lines off.
+CODE_WIDTH = 88
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
+def test_code_lines_fit_the_rendered_page(nb):
+    """Every code line a reader sees (the hidden bootstrap cell included) fits the page."""
+    data = json.loads(nb.read_text())
+    wide = [(i, len(line)) for i, cell in enumerate(data["cells"]) if cell["cell_type"] == "code"
+            for line in "".join(cell["source"]).splitlines() if len(line) > CODE_WIDTH]
+    assert not wide, f"(cell, width) of code lines over {CODE_WIDTH} characters: {wide}"
+
+
 @pytest.mark.parametrize("nb", NOTEBOOKS, ids=lambda p: p.name)
 def test_no_deprecation_or_future_warning_in_outputs(nb):
     """Committed outputs teach today's APIs: no library says a call is deprecated."""
