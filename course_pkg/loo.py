@@ -61,7 +61,9 @@ class BambiRefit(SamplingWrapper):
     Attributes
     ----------
     refits : list of dict
-        One record per refit: the row left out (``row``) and its seconds (``seconds``).
+        One record per refit: the row left out (``row``), its seconds (``seconds``) and, once
+        ``reloo`` has asked for the row's log-likelihood, the Monte Carlo standard error of its
+        log predictive density (``elpd_mcse``, from the refit's draws).
 
     Raises
     ------
@@ -209,6 +211,11 @@ class BambiRefit(SamplingWrapper):
             raise RuntimeError("call sample before log_likelihood__i")
         tree = self._current.compute_log_likelihood(idata__i, data=excluded_obs, inplace=False)
         log_lik = tree["log_likelihood"][self._current.response_term.name]
+        # log p(y_i | y_-i) is the log of the mean of exp(log_lik) over the draws; its Monte
+        # Carlo error is that of the mean (ESS-based, arviz-stats) over the mean (delta method)
+        density = np.exp(log_lik - log_lik.max())
+        ratio = azs.mcse(xr.Dataset({"p": density}))["p"] / density.mean(("chain", "draw"))
+        self.refits[-1]["elpd_mcse"] = float(ratio.max())
         return log_lik.rename({"__obs__": self.OBS_DIM}) if "__obs__" in log_lik.dims else log_lik
 
 

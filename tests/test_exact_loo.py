@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import integrate
+from scipy import integrate, stats
 
-from course_pkg.exact_loo import _block_loglik, exact_loo_no_pooling
+from course_pkg.exact_loo import (
+    _block_loglik,
+    exact_loo_no_pooling,
+    exact_loo_random_intercept,
+)
 
 
 def _data(seed=3, groups=12):
@@ -84,3 +88,81 @@ def test_bad_input_is_refused(kwargs, match):
             "sigma_rate": 1.0} | kwargs
     with pytest.raises(ValueError, match=match):
         exact_loo_no_pooling(args.pop("y"), args.pop("groups"), **args)
+
+
+# --- the random-intercept model (chapter 2's m2) ------------------------------------------------
+
+RI = {"mean_prior_sd": 1.5, "tau_rate": 1.0, "sigma_rate": 1.0}
+
+
+def _log_marginal_mvn(y, g, prior_sd, tau_rate, sigma_rate):
+    """log p(y) another way: y is multivariate normal given (tau, sigma) with mu integrated out
+    too (covariance sigma^2 I + tau^2 [same group] + prior_sd^2), then scipy's dblquad over
+    (log tau, log sigma) on a box found by a coarse search."""
+    same = (g[:, None] == g[None, :]).astype(float)
+
+    def h(lt, ls):
+        cov = np.exp(2 * ls) * np.eye(len(y)) + np.exp(2 * lt) * same + prior_sd**2
+        return (stats.multivariate_normal.logpdf(y, np.zeros(len(y)), cov)
+                + np.log(tau_rate) - tau_rate * np.exp(lt) + lt
+                + np.log(sigma_rate) - sigma_rate * np.exp(ls) + ls)
+
+    lt_grid, ls_grid = np.linspace(-30, 1, 311), np.linspace(-7, 1, 81)
+    values = np.array([[h(a, b) for b in ls_grid] for a in lt_grid])
+    top = values.max()
+    keep = np.argwhere(values > top - 45)
+    lo, hi = keep.min(axis=0) - 2, keep.max(axis=0) + 2
+    lt_lo, lt_hi = lt_grid[max(lo[0], 0)], lt_grid[min(hi[0], 310)]
+    ls_lo, ls_hi = ls_grid[max(lo[1], 0)], ls_grid[min(hi[1], 80)]
+    value, _ = integrate.dblquad(lambda ls, lt: np.exp(h(lt, ls) - top), lt_lo, lt_hi,
+                                 ls_lo, ls_hi, epsabs=0, epsrel=1e-9)
+    return top + np.log(value)
+
+
+def test_random_intercept_equals_the_ratio_of_marginal_likelihoods():
+    """log p(y_i | y_-i) = log p(y) - log p(y_-i) with the likelihood written as one
+    multivariate normal and integrated by adaptive quadrature: a different route on every step."""
+    y, g = _data(seed=5, groups=8)
+    out = exact_loo_random_intercept(y, g, **RI)
+    full = _log_marginal_mvn(y, g, 1.5, 1.0, 1.0)
+    singles = np.flatnonzero(out["n_group"].to_numpy() == 1)
+    for i in [0, int(singles[0])]:
+        keep = np.arange(len(y)) != i
+        expected = full - _log_marginal_mvn(y[keep], g[keep], 1.5, 1.0, 1.0)
+        assert out["elpd_loo"].iloc[i] == pytest.approx(expected, abs=1e-6)
+    assert out.attrs["elpd_loo"] == pytest.approx(out["elpd_loo"].sum())
+
+
+def test_random_intercept_grid_has_converged():
+    y, g = _data(seed=2, groups=20)
+    coarse = exact_loo_random_intercept(y, g, **RI)
+    fine = exact_loo_random_intercept(y, g, grid_size=600, **RI)
+    np.testing.assert_allclose(coarse["elpd_loo"], fine["elpd_loo"], rtol=0, atol=1e-6)
+    for name, value in fine.attrs["posterior_mean"].items():
+        assert coarse.attrs["posterior_mean"][name] == pytest.approx(value, rel=1e-6)
+
+
+def test_random_intercept_pools_a_lone_observation():
+    """Left out, a lone rating is predicted from the other groups (mu, tau), not from the wide
+    prior of mu: on average far better than the no-pooling model's prior-only prediction."""
+    y, g = _data(seed=3)
+    pooled = exact_loo_random_intercept(y, g, **RI)
+    alone = exact_loo_no_pooling(y, g, prior_sd=1.5, sigma_rate=1)
+    lone = pooled["n_group"].to_numpy() == 1
+    gain = pooled["elpd_loo"].to_numpy()[lone] - alone["elpd_loo"].to_numpy()[lone]
+    assert gain.mean() > 1, gain
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"y": [1.0, np.inf, 2.0], "groups": ["a", "a", "b"]}, "finite"),
+    ({"y": [1.0, 2.0, 3.0], "groups": ["a", "b", "c"]}, "every group has one"),
+    ({"mean_prior_sd": -1}, "mean_prior_sd must be a positive number"),
+    ({"tau_rate": 0}, "tau_rate must be a positive number"),
+    ({"sigma_rate": "1"}, "sigma_rate must be a positive number"),
+    ({"mean_prior_mean": None}, "mean_prior_mean must be a number"),
+    ({"grid_size": 50}, "grid_size must be an int >= 100"),
+])
+def test_random_intercept_bad_input_is_refused(kwargs, match):
+    args = {"y": [0.1, 0.3, -0.2, 0.0, 0.2], "groups": list("aabbb")} | RI | kwargs
+    with pytest.raises(ValueError, match=match):
+        exact_loo_random_intercept(args.pop("y"), args.pop("groups"), **args)

@@ -154,3 +154,8 @@ def test_bambi_refit_left_out_level_falls_back_on_its_prior():
     got = np.log(np.mean(np.exp(values.to_numpy())))
     assert got == pytest.approx(expected, abs=0.1)
     assert len(wrapper.refits) == 1 and wrapper.refits[0]["row"] == [12]
+    # the Monte Carlo error of the held-out log density: about sd / (sqrt(n) mean) of the
+    # density over the draws (near-independent draws here)
+    density = np.exp(values.to_numpy().ravel())
+    naive = density.std() / (np.sqrt(density.size) * density.mean())
+    assert wrapper.refits[0]["elpd_mcse"] == pytest.approx(naive, rel=0.5)
