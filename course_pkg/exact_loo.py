@@ -3,13 +3,13 @@
 Chapter 2's no-pooling model m1 is ``y_i ~ Normal(a_[g_i], sigma)`` with independent priors
 ``a_g ~ Normal(prior_mean, prior_sd)`` and ``sigma ~ Exponential(sigma_rate)``; its
 partial-pooling model m2 has ``a_g ~ Normal(mu, tau)`` with ``mu``, ``tau`` and ``sigma`` given
-priors of their own. In both, the group means are conjugate given the other parameters, so they
-integrate out in closed form: every group's ratings are jointly normal, and
+priors of their own. In both, the group means (and m2's ``mu``) are conjugate given the scale
+parameters, so they integrate out in closed form: every group's ratings are jointly normal, and
 
 ``p(y_i | y_-i) = p(y) / p(y_-i)``
 
-needs only integrals over the remaining parameters: ``sigma`` alone for m1 (one dimension), and
-``(mu, log tau, log sigma)`` for m2 (three). Sums on fine grids compute them. This gives the exact
+needs only integrals over the scales: ``sigma`` alone for m1 (one dimension), and
+``(log tau, log sigma)`` for m2 (two). Sums on fine grids compute them. This gives the exact
 leave-one-out log predictive density of every observation without refitting and without Monte
 Carlo error, which PSIS-LOO and refits of flagged ratings (``reloo``) only approximate: PSIS is
 unreliable where Pareto k is large, and ``reloo`` refits only the ratings whose *estimated* k
