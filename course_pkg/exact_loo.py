@@ -32,20 +32,30 @@ __all__ = ["exact_loo_no_pooling", "exact_loo_random_intercept"]
 _LOG_2PI = np.log(2 * np.pi)
 
 
+def _group_terms(n, total, sumsq, tau, sigma):
+    """``C_g`` (the group's log density with its mean's Normal(mu, v_g) term split off), ``w_g``
+    and ``m_g`` for arrays that broadcast; ``n == 0`` gives zeros (the group drops out)."""
+    n = np.asarray(n, dtype=float)
+    safe_n = np.where(n > 0, n, 1.0)
+    mean = total / safe_n
+    within = np.maximum(sumsq - n * mean**2, 0.0)
+    var = sigma**2 + n * tau**2
+    c = (-0.5 * n * _LOG_2PI - (n - 1) * np.log(sigma) - 0.5 * np.log(var)
+         - within / (2 * sigma**2))
+    w = safe_n / var
+    present = n > 0
+    return np.where(present, c, 0.0), np.where(present, w, 0.0), np.where(present, mean, 0.0)
+
+
 def _block_loglik(n, total, sumsq, sigma, prior_mean, prior_sd):
-    """log p(ratings of one group | sigma), the group mean integrated out.
+    """log p(ratings of one group | sigma), the group mean (prior ``Normal(prior_mean,
+    prior_sd)``) integrated out: :func:`_group_terms` with the mean's term added back.
 
     ``n``, ``total`` and ``sumsq`` (sum and sum of squares of the group's ratings) broadcast
     against ``sigma``; ``n == 0`` gives 0.
     """
-    n = np.asarray(n, dtype=float)
-    var, tau2 = sigma**2, prior_sd**2
-    safe_n = np.where(n > 0, n, 1.0)
-    mean = total / safe_n
-    within = np.maximum(sumsq - n * mean**2, 0.0)
-    value = (-0.5 * n * _LOG_2PI - (n - 1) * np.log(sigma) - 0.5 * np.log(var + n * tau2)
-             - within / (2 * var) - n * (mean - prior_mean) ** 2 / (2 * (var + n * tau2)))
-    return np.where(n > 0, value, 0.0)
+    c, w, mean = _group_terms(n, total, sumsq, prior_sd, sigma)
+    return c - 0.5 * w * (mean - prior_mean) ** 2
 
 
 def _predictive_logpdf(y, n, total, sigma, prior_mean, prior_sd):
@@ -180,21 +190,6 @@ def _mean_integrated(c_sum, w_sum, wm_sum, wm2_sum, m0, s0):
     wm = wm_sum + m0 / s0**2
     quad = wm2_sum + m0**2 / s0**2 - wm**2 / w
     return c_sum - 0.5 * np.log(s0**2 * w) - 0.5 * quad
-
-
-def _group_terms(n, total, sumsq, tau, sigma):
-    """``C_g`` (the group's log density with its mean's Normal(mu, v_g) term split off), ``w_g``
-    and ``m_g`` for arrays that broadcast; ``n == 0`` gives zeros (the group drops out)."""
-    n = np.asarray(n, dtype=float)
-    safe_n = np.where(n > 0, n, 1.0)
-    mean = total / safe_n
-    within = np.maximum(sumsq - n * mean**2, 0.0)
-    var = sigma**2 + n * tau**2
-    c = (-0.5 * n * _LOG_2PI - (n - 1) * np.log(sigma) - 0.5 * np.log(var)
-         - within / (2 * sigma**2))
-    w = safe_n / var
-    present = n > 0
-    return np.where(present, c, 0.0), np.where(present, w, 0.0), np.where(present, mean, 0.0)
 
 
 def exact_loo_random_intercept(y, groups, *, mean_prior_mean: float = 0.0, mean_prior_sd: float,
